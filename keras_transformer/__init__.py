@@ -1,0 +1,38 @@
+"""keras_transformer: the Transformer of "Attention Is All You Need" as reusable Keras 3 layers.
+
+Public API (see the README for a tour):
+
+- layers: `PositionalEmbedding`, `MultiHeadSelfAttention`, `MultiHeadCrossAttention`,
+  `FeedForward`, `EncoderBlock`, `DecoderBlock`;
+- course-style helpers: `positional_encoding`, `create_padding_mask`,
+  `create_look_ahead_mask`, `scaled_dot_product_attention`.
+"""
+
+from keras_transformer.layers import (
+    DecoderBlock,
+    EncoderBlock,
+    FeedForward,
+    MultiHeadCrossAttention,
+    MultiHeadSelfAttention,
+    PositionalEmbedding,
+    create_look_ahead_mask,
+    create_padding_mask,
+    positional_encoding,
+    scaled_dot_product_attention,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DecoderBlock",
+    "EncoderBlock",
+    "FeedForward",
+    "MultiHeadCrossAttention",
+    "MultiHeadSelfAttention",
+    "PositionalEmbedding",
+    "__version__",
+    "create_look_ahead_mask",
+    "create_padding_mask",
+    "positional_encoding",
+    "scaled_dot_product_attention",
+]
