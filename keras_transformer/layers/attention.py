@@ -137,6 +137,21 @@ class _MultiHeadAttentionBase(keras.layers.Layer):
         context = ops.reshape(context, (shape[0], shape[1], self.num_heads * self.head_dim))
         return self.output_dense(context), scores
 
+    @staticmethod
+    def _length(x):
+        """Static length of axis 1 when known, else the dynamic one."""
+        return x.shape[1] if x.shape[1] is not None else ops.shape(x)[1]
+
+    def _merged_mask(self, query, key, padding_mask, **kwargs):
+        """One boolean (batch|1, 1, query_length, key_length) mask, or None."""
+        return merge_attention_masks(
+            self._length(query),
+            self._length(key),
+            batch_size=query.shape[0],
+            padding_mask=as_padding_mask(padding_mask),
+            **kwargs,
+        )
+
     def compute_mask(self, inputs, mask=None):
         return mask
 
@@ -242,7 +257,6 @@ class MultiHeadSelfAttention(_MultiHeadAttentionBase):
         training=None,
         mask=None,
     ):
-        query_length = query.shape[1] if query.shape[1] is not None else ops.shape(query)[1]
         q, k, v = self._split_heads(self.qkv_dense(query), 3)
         start_index = 0
         if cache is not None:
@@ -256,12 +270,10 @@ class MultiHeadSelfAttention(_MultiHeadAttentionBase):
         else:
             if padding_mask is None:
                 padding_mask = mask if mask is not None else implicit_mask(query)
-        key_length = k.shape[1] if k.shape[1] is not None else ops.shape(k)[1]
-        merged = merge_attention_masks(
-            query_length,
-            key_length,
-            batch_size=query.shape[0],
-            padding_mask=as_padding_mask(padding_mask),
+        merged = self._merged_mask(
+            query,
+            k,
+            padding_mask,
             attention_mask=attention_mask,
             use_causal_mask=use_causal_mask,
             start_index=start_index,
@@ -269,8 +281,8 @@ class MultiHeadSelfAttention(_MultiHeadAttentionBase):
         if cache is not None and not use_causal_mask:
             # Cache slots after the last written position hold no keys yet.
             filled = ops.less(
-                ops.arange(key_length, dtype="int32"),
-                ops.cast(start_index, "int32") + query_length,
+                ops.arange(self._length(k), dtype="int32"),
+                ops.cast(start_index, "int32") + self._length(query),
             )
             filled = filled[None, None, None, :]
             merged = filled if merged is None else ops.logical_and(merged, filled)
@@ -360,15 +372,7 @@ class MultiHeadCrossAttention(_MultiHeadAttentionBase):
             cache = self.compute_cache(context)
         (q,) = self._split_heads(self.query_dense(query), 1)
         key, value = cache[:, 0], cache[:, 1]
-        query_length = query.shape[1] if query.shape[1] is not None else ops.shape(query)[1]
-        key_length = key.shape[1] if key.shape[1] is not None else ops.shape(key)[1]
-        merged = merge_attention_masks(
-            query_length,
-            key_length,
-            batch_size=query.shape[0],
-            padding_mask=as_padding_mask(padding_mask),
-            attention_mask=attention_mask,
-        )
+        merged = self._merged_mask(query, key, padding_mask, attention_mask=attention_mask)
         output, scores = self._attend(q, key, value, merged, return_attention_scores, training)
         return (output, scores) if return_attention_scores else output
 

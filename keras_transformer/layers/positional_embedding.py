@@ -131,24 +131,21 @@ class PositionalEmbedding(keras.layers.Layer):
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.supports_masking = self.mask_zero
 
-        self.token_embedding = keras.layers.Embedding(
-            vocabulary_size,
-            hidden_dim,
-            embeddings_initializer=keras.initializers.get(self.embeddings_initializer),
-            dtype=self.dtype_policy,
-            name="token_embedding",
-        )
+        self.token_embedding = self._embedding(vocabulary_size, "token_embedding")
         self.position_embedding = None
         if positions == "learned":
-            self.position_embedding = keras.layers.Embedding(
-                sequence_length,
-                hidden_dim,
-                embeddings_initializer=keras.initializers.get(self.embeddings_initializer),
-                dtype=self.dtype_policy,
-                name="position_embedding",
-            )
+            self.position_embedding = self._embedding(sequence_length, "position_embedding")
         self._dropout_layer = keras.layers.Dropout(
             self.dropout, dtype=self.dtype_policy, name="dropout"
+        )
+
+    def _embedding(self, input_dim, name):
+        return keras.layers.Embedding(
+            input_dim,
+            self.hidden_dim,
+            embeddings_initializer=keras.initializers.get(self.embeddings_initializer),
+            dtype=self.dtype_policy,
+            name=name,
         )
 
     def build(self, token_ids_shape=None):

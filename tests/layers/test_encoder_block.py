@@ -110,3 +110,11 @@ def test_layer_checks(rng, normalize_first):
         [rng.normal(size=(2, 5, HIDDEN)).astype("float32")],
         expected_output_shape=(2, 5, HIDDEN),
     )
+
+
+def test_attention_mask_is_an_alternative_to_the_padding_mask(rng):
+    x = rng.normal(size=(2, 5, HIDDEN)).astype("float32")
+    block = kt.EncoderBlock(HEADS, FFN)
+    by_padding = np.asarray(block(x, padding_mask=TOKENS != 0))
+    by_attention = np.asarray(block(x, attention_mask=kt.create_padding_mask(TOKENS)))
+    np.testing.assert_allclose(by_attention, by_padding, atol=1e-6)
