@@ -4,6 +4,7 @@ Public API (see the README for a tour):
 
 - layers: `PositionalEmbedding`, `MultiHeadSelfAttention`, `MultiHeadCrossAttention`,
   `FeedForward`, `EncoderBlock`, `DecoderBlock`;
+- the model: `TransformerConfig` (with presets), `build_transformer`;
 - course-style helpers: `positional_encoding`, `create_padding_mask`,
   `create_look_ahead_mask`, `scaled_dot_product_attention`.
 """
@@ -20,17 +21,27 @@ from keras_transformer.layers import (
     positional_encoding,
     scaled_dot_product_attention,
 )
+from keras_transformer.models import (
+    PRESETS,
+    TransformerConfig,
+    build_transformer,
+    count_parameters,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "PRESETS",
     "DecoderBlock",
     "EncoderBlock",
     "FeedForward",
     "MultiHeadCrossAttention",
     "MultiHeadSelfAttention",
     "PositionalEmbedding",
+    "TransformerConfig",
     "__version__",
+    "build_transformer",
+    "count_parameters",
     "create_look_ahead_mask",
     "create_padding_mask",
     "positional_encoding",

@@ -1,7 +1,14 @@
 """The `keras-transformer` command line: argument parsing only, the work lives in the package."""
 
 import argparse
+import dataclasses
+import logging
 import sys
+import types
+import typing
+
+# Fields whose flags are spelled out by hand, not generated from the dataclasses.
+_MANUAL = {"corpus", "out", "vocabulary_size", "target_vocabulary_size"}
 
 
 def _info(args):
@@ -22,8 +29,67 @@ def _info(args):
     return 0
 
 
+def _field_type(field):
+    """The Python type behind a dataclass field annotation (`int | None` -> int)."""
+    annotation = field.type
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    return annotation
+
+
+def _add_dataclass_flags(parser, cls, title):
+    """One `--field-name` flag per dataclass field; defaults stay None = "not given"."""
+    group = parser.add_argument_group(title)
+    for field in dataclasses.fields(cls):
+        if field.name in _MANUAL:
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        kind = _field_type(field)
+        if kind is bool:
+            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+        else:
+            group.add_argument(flag, type=kind, default=None, metavar=field.name.upper())
+
+
+def _given(args, cls):
+    return {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(cls)
+        if f.name not in _MANUAL and getattr(args, f.name, None) is not None
+    }
+
+
+def _train(args):
+    from keras_transformer.models import TransformerConfig
+    from keras_transformer.training import TrainConfig, train
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    model_overrides = _given(args, TransformerConfig)
+    if args.config:
+        model_config = TransformerConfig.from_json(args.config).replace(**model_overrides)
+    else:
+        model_config = TransformerConfig.preset(args.preset, **model_overrides)
+    train_config = TrainConfig(corpus=args.corpus, out=args.out, **_given(args, TrainConfig))
+    result = train(
+        model_config,
+        train_config,
+        overwrite=args.overwrite,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    metrics = result.metrics
+    print(
+        f"\nrun: {result.run_dir} ({result.status}, {result.epochs} epochs, {result.seconds:.0f} s)"
+    )
+    for name in ("loss", "masked_accuracy", "val_loss", "val_masked_accuracy"):
+        if name in metrics:
+            print(f"  {name}: {metrics[name]:.4f}")
+    return 0 if result.status == "finished" else 1
+
+
 def build_parser():
     from keras_transformer import __version__
+    from keras_transformer.models import PRESETS, TransformerConfig
+    from keras_transformer.training import TrainConfig
 
     parser = argparse.ArgumentParser(
         prog="keras-transformer",
@@ -31,8 +97,24 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
     info = commands.add_parser("info", help="versions of the stack and the devices found")
     info.set_defaults(handler=_info)
+
+    train = commands.add_parser(
+        "train",
+        help="train a Transformer on the dates corpus or a TSV file",
+        description="Train with model.fit and write a run directory. Re-running the same "
+        "command after an interruption resumes the run.",
+    )
+    train.add_argument("--corpus", required=True, help="'dates' or the path of a TSV file")
+    train.add_argument("--out", required=True, help="the run directory")
+    train.add_argument("--preset", default="tiny", choices=sorted(PRESETS))
+    train.add_argument("--config", help="a TransformerConfig JSON file (instead of --preset)")
+    train.add_argument("--overwrite", action="store_true", help="replace a finished run")
+    _add_dataclass_flags(train, TrainConfig, "training")
+    _add_dataclass_flags(train, TransformerConfig, "model (overrides the preset)")
+    train.set_defaults(handler=_train)
     return parser
 
 
@@ -42,4 +124,8 @@ def main(argv=None):
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 2
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
+        print(f"keras-transformer {args.command}: error: {error}", file=sys.stderr)
+        return 2

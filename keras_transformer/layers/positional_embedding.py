@@ -79,11 +79,15 @@ class PositionalEmbedding(keras.layers.Layer):
         token_ids: int tensor `(batch, length)`.
         start_index: int or scalar int tensor. Position of the first token, for cached
             decoding of one step at a time. Defaults to `0`.
+        reverse: bool. When True the input is hidden states `(batch, length, hidden_dim)` and
+            the layer returns logits over the vocabulary, `hidden @ token_embeddingsᵀ`: the
+            output projection tied to the embedding (Section 3.4). Defaults to `False`.
         training: bool. Dropout on or off.
 
     Returns:
         `(batch, length, hidden_dim)` in the compute dtype, with a Keras mask
-        `token_ids != 0` when `mask_zero` is on.
+        `token_ids != 0` when `mask_zero` is on; with `reverse=True`,
+        `(batch, length, vocabulary_size)` logits.
 
     Example:
 
@@ -154,7 +158,10 @@ class PositionalEmbedding(keras.layers.Layer):
             self.position_embedding.build((None,))
         self.built = True
 
-    def call(self, token_ids, start_index=0, training=None):
+    def call(self, token_ids, start_index=0, reverse=False, training=None):
+        if reverse:
+            embeddings = ops.cast(self.token_embedding.embeddings, token_ids.dtype)
+            return ops.matmul(token_ids, ops.transpose(embeddings))
         length = token_ids.shape[-1]
         if (
             self.positions == "learned"
@@ -183,12 +190,11 @@ class PositionalEmbedding(keras.layers.Layer):
         return self._dropout_layer(x, training=training)
 
     def compute_mask(self, inputs, mask=None):
+        if "float" in keras.backend.standardize_dtype(inputs.dtype):
+            return mask  # reverse=True: hidden states in, logits out; keep their mask
         if not self.mask_zero:
             return None
         return ops.not_equal(inputs, 0)
-
-    def compute_output_shape(self, token_ids_shape):
-        return tuple(token_ids_shape) + (self.hidden_dim,)
 
     def get_config(self):
         config = super().get_config()

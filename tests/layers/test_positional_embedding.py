@@ -95,3 +95,13 @@ def test_layer_checks(positions):
         [tokens],
         expected_output_shape=(2, 5, HIDDEN),
     )
+
+
+def test_reverse_gives_logits_tied_to_the_token_embedding(rng):
+    layer = kt.PositionalEmbedding(VOCAB, LENGTH, HIDDEN)
+    layer(np.array([[1, 2]]))
+    hidden = rng.normal(size=(2, 3, HIDDEN)).astype("float32")
+    logits = np.asarray(layer(hidden, reverse=True))
+    table = np.asarray(layer.token_embedding.embeddings)
+    assert logits.shape == (2, 3, VOCAB)
+    np.testing.assert_allclose(logits, hidden @ table.T, atol=1e-5)

@@ -1,0 +1,1 @@
+"""Reading and splitting parallel corpora."""

@@ -1,0 +1,68 @@
+"""Callbacks of a training run: checkpoints that never keep NaN weights, and a history file
+that survives resumption."""
+
+import json
+import logging
+import math
+import pathlib
+
+import keras
+
+logger = logging.getLogger("keras_transformer")
+
+
+class GoodCheckpoint(keras.callbacks.Callback):
+    """Saves the weights after every epoch whose loss is finite, atomically, as
+    `checkpoints/epoch-NNN.weights.h5`; `last_good` is the newest such file.
+
+    With `keras.callbacks.TerminateOnNaN` the epoch that diverged is not saved, so the last
+    checkpoint is the last good state.
+    """
+
+    def __init__(self, directory):
+        super().__init__()
+        self.directory = pathlib.Path(directory)
+        self.last_good = latest_checkpoint(self.directory)
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None or not math.isfinite(loss):
+            logger.warning("Epoch %d ended with loss %s; not saving a checkpoint.", epoch + 1, loss)
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"epoch-{epoch + 1:03d}.weights.h5"
+        temporary = self.directory / f"epoch-{epoch + 1:03d}.tmp.weights.h5"
+        self.model.save_weights(temporary, overwrite=True)
+        temporary.replace(path)
+        self.last_good = path
+
+
+def latest_checkpoint(directory):
+    """The newest `epoch-NNN.weights.h5` in `directory`, or None."""
+    checkpoints = sorted(pathlib.Path(directory).glob("epoch-[0-9][0-9][0-9].weights.h5"))
+    return checkpoints[-1] if checkpoints else None
+
+
+class HistoryFile(keras.callbacks.Callback):
+    """Appends each epoch's logs to a JSON list, so a resumed run keeps its whole history."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = pathlib.Path(path)
+        self.epochs = json.loads(self.path.read_text()) if self.path.exists() else []
+
+    def on_epoch_end(self, epoch, logs=None):
+        record = {"epoch": epoch + 1}
+        record.update({k: float(v) for k, v in (logs or {}).items() if _is_number(v)})
+        self.epochs = [e for e in self.epochs if e["epoch"] < epoch + 1] + [record]
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps(self.epochs, indent=1))
+        temporary.replace(self.path)
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+
+from keras_transformer.data.dates import generate_dates_corpus
+from keras_transformer.data.pipeline import make_dataset
+from keras_transformer.data.tokenizers import END_ID, START_ID, CharacterTokenizer
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    pairs = generate_dates_corpus(train_size=600, validation_size=0, test_size=0, seed=3).train
+    source = CharacterTokenizer.learn([s for s, _ in pairs])
+    target = CharacterTokenizer.learn([t for _, t in pairs])
+    return pairs, source, target
+
+
+def _batches(corpus, **kwargs):
+    pairs, source, target = corpus
+    arguments = dict(sequence_length=48, batch_size=32, seed=0)
+    arguments.update(kwargs)
+    return list(make_dataset(pairs, source, target, **arguments))
+
+
+def test_batches_have_the_model_keys_shapes_and_dtypes(corpus):
+    for inputs, labels in _batches(corpus):
+        assert sorted(inputs) == ["decoder_inputs", "encoder_inputs"]
+        assert inputs["decoder_inputs"].shape == labels.shape
+        assert inputs["encoder_inputs"].shape[0] == labels.shape[0] <= 32
+        assert {str(t.dtype) for t in (*inputs.values(), labels)} == {"<dtype: 'int32'>"}
+
+
+def test_teacher_forcing_shifts_the_target_by_one(corpus):
+    pairs, _, target = corpus
+    expected = {t for _, t in pairs}
+    for inputs, labels in _batches(corpus):
+        decoder_inputs, labels = inputs["decoder_inputs"].numpy(), labels.numpy()
+        assert np.all(decoder_inputs[:, 0] == START_ID)
+        real = labels != 0
+        np.testing.assert_array_equal(
+            decoder_inputs[:, 1:][real[:, :-1]], labels[:, :-1][real[:, :-1]]
+        )
+        lengths = real.sum(1)
+        assert np.all(labels[np.arange(len(labels)), lengths - 1] == END_ID)
+        assert set(s.decode() for s in target.detokenize(labels).numpy()) <= expected
+
+
+def test_every_pair_appears_once_per_epoch(corpus):
+    pairs, source, _ = corpus
+    seen = []
+    for inputs, _ in _batches(corpus):
+        seen += [s.decode() for s in source.detokenize(inputs["encoder_inputs"]).numpy()]
+    assert sorted(seen) == sorted(s for s, _ in pairs)
+
+
+def test_length_bucketing_carries_less_padding_than_fixed_length(corpus):
+    real = padded = 0
+    for inputs, _ in _batches(corpus):
+        real += int((inputs["encoder_inputs"].numpy() != 0).sum())
+        padded += inputs["encoder_inputs"].numpy().size
+    longest = max(len(s) for s, _ in corpus[0])
+    fixed = longest * len(corpus[0])
+    assert padded / real < 1.4 and padded < 0.65 * fixed  # measured: 1.34 and 0.51
+
+
+def test_truncation_to_sequence_length(corpus):
+    for inputs, labels in _batches(corpus, sequence_length=6):
+        assert inputs["encoder_inputs"].shape[1] <= 6 and labels.shape[1] <= 6
+        assert np.all(labels.numpy()[:, -1] == END_ID)  # every target got cut, then ended
+
+
+def test_shuffling_is_seeded(corpus):
+    first = [b[1].numpy().tolist() for b in _batches(corpus, seed=1)]
+    again = [b[1].numpy().tolist() for b in _batches(corpus, seed=1)]
+    other = [b[1].numpy().tolist() for b in _batches(corpus, seed=2)]
+    assert first == again != other
+
+
+def test_empty_split_is_a_clear_error(corpus):
+    _, source, target = corpus
+    with pytest.raises(ValueError, match="no pairs"):
+        make_dataset([], source, target, 8, 4)
