@@ -5,10 +5,12 @@ Public API (see the README for a tour):
 - layers: `PositionalEmbedding`, `MultiHeadSelfAttention`, `MultiHeadCrossAttention`,
   `FeedForward`, `EncoderBlock`, `DecoderBlock`;
 - the model: `TransformerConfig` (with presets), `build_transformer`;
+- generation: `Translator` and `DecodingOptions` (cached greedy, beam, top-k / top-p);
 - course-style helpers: `positional_encoding`, `create_padding_mask`,
   `create_look_ahead_mask`, `scaled_dot_product_attention`.
 """
 
+from keras_transformer.decoding import DecodingOptions, Translator
 from keras_transformer.layers import (
     DecoderBlock,
     EncoderBlock,
@@ -33,12 +35,14 @@ __version__ = "0.1.0"
 __all__ = [
     "PRESETS",
     "DecoderBlock",
+    "DecodingOptions",
     "EncoderBlock",
     "FeedForward",
     "MultiHeadCrossAttention",
     "MultiHeadSelfAttention",
     "PositionalEmbedding",
     "TransformerConfig",
+    "Translator",
     "__version__",
     "build_transformer",
     "count_parameters",

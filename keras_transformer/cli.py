@@ -86,6 +86,80 @@ def _train(args):
     return 0 if result.status == "finished" else 1
 
 
+def _decoding_options(args):
+    from keras_transformer.decoding import DecodingOptions
+
+    sampling = args.sample or args.top_k or args.top_p is not None
+    if args.beam and sampling:
+        raise ValueError("Choose beam search (--beam) or sampling (--sample/--top-k/--top-p).")
+    strategy = "beam" if args.beam else "sample" if sampling else "greedy"
+    return DecodingOptions(
+        strategy=strategy,
+        beam_width=args.beam or 4,
+        alpha=args.alpha,
+        temperature=args.temperature,
+        top_k=args.top_k or 0,
+        top_p=1.0 if args.top_p is None else args.top_p,
+        seed=args.seed,
+        max_length=args.max_length,
+    )
+
+
+def _add_decoding_flags(parser):
+    group = parser.add_argument_group("decoding (default: greedy)")
+    group.add_argument("--beam", type=int, metavar="N", help="beam search with N beams (paper: 4)")
+    group.add_argument("--alpha", type=float, default=0.6, help="beam length penalty (0.6)")
+    group.add_argument("--sample", action="store_true", help="sample instead of the best token")
+    group.add_argument("--top-k", type=int, help="sample from the K most likely tokens")
+    group.add_argument("--top-p", type=float, help="sample from the top-P probability mass")
+    group.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    group.add_argument("--seed", type=int, default=0, help="sampling seed")
+    group.add_argument("--max-length", type=int, help="most tokens to generate")
+
+
+def _evaluate(args):
+    import json
+
+    from keras_transformer.evaluation import evaluate_run
+
+    results = evaluate_run(
+        args.run_dir,
+        split=args.split,
+        options=_decoding_options(args),
+        batch_size=args.batch_size,
+        progress=not args.json,
+        limit=args.limit,
+    )
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return 0
+    print(f"\n{args.run_dir}: {results['split']} split, {results['pairs']} pairs, "
+          f"{results['strategy']} decoding")  # fmt: skip
+    for name in ("bleu", "chrf", "exact_match", "masked_accuracy"):
+        value = results[name]
+        shown = (
+            f"{100 * value:.2f} %" if name in ("exact_match", "masked_accuracy") else f"{value:.2f}"
+        )
+        print(f"  {name:<16} {shown}")
+    return 0
+
+
+def _translate(args):
+    from keras_transformer.decoding import Translator
+    from keras_transformer.plots import plot_attention
+
+    texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
+    options = _decoding_options(args)
+    translator = Translator.from_run(args.run_dir)
+    for translation in translator.translate(texts, options, batch_size=args.batch_size):
+        print(translation)
+    if args.plot_attention:
+        translation, source, target, weights = translator.cross_attention(texts[0], options)
+        plot_attention(weights, source, target, args.plot_attention, f"{texts[0]} -> {translation}")
+        print(f"attention of the last decoder block: {args.plot_attention}", file=sys.stderr)
+    return 0
+
+
 def build_parser():
     from keras_transformer import __version__
     from keras_transformer.models import PRESETS, TransformerConfig
@@ -115,6 +189,29 @@ def build_parser():
     _add_dataclass_flags(train, TrainConfig, "training")
     _add_dataclass_flags(train, TransformerConfig, "model (overrides the preset)")
     train.set_defaults(handler=_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="BLEU, chrF, exact match and token accuracy of a run on a split"
+    )
+    evaluate.add_argument("run_dir", help="a run directory made by `train`")
+    evaluate.add_argument("--split", default="test", choices=["test", "validation", "train"])
+    evaluate.add_argument("--json", action="store_true", help="machine-readable output")
+    evaluate.add_argument("--batch-size", type=int, default=64)
+    evaluate.add_argument("--limit", type=int, help="evaluate only the first N pairs")
+    _add_decoding_flags(evaluate)
+    evaluate.set_defaults(handler=_evaluate)
+
+    translate = commands.add_parser(
+        "translate", help="translate sentences (arguments, or one per line on stdin)"
+    )
+    translate.add_argument("run_dir", help="a run directory made by `train`")
+    translate.add_argument("texts", nargs="*", help="sentences; read from stdin when none")
+    translate.add_argument("--batch-size", type=int, default=64)
+    translate.add_argument(
+        "--plot-attention", metavar="OUT.png", help="cross-attention heatmaps of the first text"
+    )
+    _add_decoding_flags(translate)
+    translate.set_defaults(handler=_translate)
     return parser
 
 

@@ -1,0 +1,75 @@
+"""Cached vs uncached greedy decoding: same model, same run, same compiled loop.
+
+The uncached baseline re-runs the whole model on the whole prefix at every step (what a
+decoder without a key/value cache does); the cached decoder encodes once and feeds one token
+per step against per-layer caches. [END] is forbidden (`min_length`) so every run generates
+exactly the requested number of tokens.
+
+    python benchmarks/decode.py                 # tutorial preset, batch 1 (and 64)
+    python benchmarks/decode.py --preset tiny --repeats 5
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import keras_transformer as kt
+from keras_transformer.decoding import Seq2SeqParts, UncachedParts
+from keras_transformer.decoding.search import greedy_search
+
+
+def timed(function, source_ids, repeats):
+    function(source_ids)  # compile
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function(source_ids)[0].numpy()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="tutorial")
+    parser.add_argument("--vocabulary-size", type=int, default=8000)
+    parser.add_argument("--source-length", type=int, default=32)
+    parser.add_argument("--lengths", default="16,32,64,128")
+    parser.add_argument("--batch-sizes", default="1,64")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    import tensorflow as tf
+
+    config = kt.TransformerConfig.preset(
+        args.preset, vocabulary_size=args.vocabulary_size, sequence_length=256, dropout=0.0
+    )
+    model = kt.build_transformer(config)
+    print(
+        f"{args.preset} preset, {model.count_params():,} parameters, vocabulary "
+        f"{args.vocabulary_size}, source length {args.source_length}, median of {args.repeats}"
+    )
+    print(f"{'batch':>5} {'new tokens':>10} {'cached ms':>10} {'ms/token':>9} "
+          f"{'uncached ms':>12} {'ms/token':>9} {'speed-up':>9}")  # fmt: skip
+    rng = np.random.default_rng(0)
+    for batch in (int(b) for b in args.batch_sizes.split(",")):
+        source = rng.integers(4, args.vocabulary_size, size=(batch, args.source_length))
+        source_ids = tf.constant(source, tf.int32)
+        for length in (int(n) for n in args.lengths.split(",")):
+            results = []
+            for parts in (Seq2SeqParts(model), UncachedParts(model)):
+                function = tf.function(
+                    lambda ids, parts=parts, length=length: greedy_search(
+                        parts, ids, length, min_length=length
+                    )
+                )
+                results.append(timed(function, source_ids, args.repeats))
+            cached, uncached = results
+            print(f"{batch:>5} {length:>10} {1000 * cached:>10.1f} {1000 * cached / length:>9.2f} "
+                  f"{1000 * uncached:>12.1f} {1000 * uncached / length:>9.2f} "
+                  f"{uncached / cached:>8.1f}x")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""`Translator`: strings in, strings out, with a trained model, its tokenizers and a strategy."""
+
+import dataclasses
+import pathlib
+
+import keras
+import tensorflow as tf
+
+from keras_transformer.data.tokenizers import END_ID, PAD_ID, START_ID, Tokenizer
+from keras_transformer.decoding.parts import Seq2SeqParts, UncachedParts
+from keras_transformer.decoding.search import beam_search, greedy_search, sample
+
+STRATEGIES = ("greedy", "beam", "sample")
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodingOptions:
+    """How to generate. `beam_width`/`alpha` apply to beam search (paper: 4 and 0.6);
+    `temperature`, `top_k`, `top_p` and `seed` to sampling. `max_length` counts new tokens,
+    `[END]` included; None = the model's `sequence_length`. `min_length` forbids `[END]`
+    before that many tokens."""
+
+    strategy: str = "greedy"
+    beam_width: int = 4
+    alpha: float = 0.6
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int = 0
+    max_length: int | None = None
+    min_length: int = 0
+
+    def __post_init__(self):
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {STRATEGIES}; received {self.strategy!r}.")
+        if self.beam_width < 1:
+            raise ValueError(f"beam_width must be at least 1; received {self.beam_width}.")
+        if self.max_length is not None and self.max_length < 1:
+            raise ValueError(f"max_length must be positive; received {self.max_length}.")
+
+
+class Translator:
+    """Translates batches of strings with cached decoding compiled into one graph per option set.
+
+    Sources are tokenized and truncated to the model's `sequence_length` (longer inputs lose
+    their end); an empty string is a sequence of padding, which decodes like any other.
+
+    Args:
+        model: a model made by `build_transformer` (trained).
+        source_tokenizer, target_tokenizer: the run's tokenizers.
+        cached: bool. False runs the uncached oracle (tests and benchmarks only).
+    """
+
+    def __init__(self, model, source_tokenizer, target_tokenizer, cached=True):
+        self.model = model
+        self.source_tokenizer = source_tokenizer
+        self.target_tokenizer = target_tokenizer
+        self.parts = Seq2SeqParts(model) if cached else UncachedParts(model)
+        self.sequence_length = self.parts.sequence_length
+        self._functions = {}
+
+    @classmethod
+    def from_run(cls, run_dir, cached=True):
+        """Loads `model.keras` and the tokenizers of a run directory."""
+        run_dir = pathlib.Path(run_dir)
+        if not (run_dir / "model.keras").is_file():
+            raise FileNotFoundError(
+                f"{run_dir} has no trained model (model.keras); train one with "
+                f"`keras-transformer train --out {run_dir}` or let the run finish."
+            )
+        model = keras.saving.load_model(run_dir / "model.keras", compile=False)
+        return cls(
+            model,
+            Tokenizer.load(run_dir / "source_tokenizer.json"),
+            Tokenizer.load(run_dir / "target_tokenizer.json"),
+            cached=cached,
+        )
+
+    def source_ids(self, texts):
+        """Dense int32 ids `(batch, length)`, truncated to `sequence_length`, at least one
+        column (an all-empty batch is one column of padding)."""
+        ids = self.source_tokenizer.tokenize(tf.constant(list(texts), tf.string))
+        ids = ids[:, : self.sequence_length].to_tensor(default_value=PAD_ID)
+        width = tf.maximum(tf.shape(ids)[1], 1)
+        return tf.pad(ids, [[0, 0], [0, width - tf.shape(ids)[1]]])
+
+    def _function(self, options):
+        key = dataclasses.astuple(options)
+        if key not in self._functions:
+            max_length = options.max_length or self.sequence_length
+            parts = self.parts
+
+            if options.strategy == "greedy":
+
+                def search(ids):
+                    return greedy_search(parts, ids, max_length, options.min_length)
+            elif options.strategy == "beam":
+
+                def search(ids):
+                    return beam_search(
+                        parts, ids, max_length, options.beam_width, options.alpha,
+                        options.min_length,
+                    )  # fmt: skip
+            else:
+
+                def search(ids):
+                    return sample(
+                        parts, ids, max_length, options.temperature, options.top_k,
+                        options.top_p, options.seed, options.min_length,
+                    )  # fmt: skip
+
+            self._functions[key] = tf.function(
+                search, input_signature=[tf.TensorSpec([None, None], tf.int32)]
+            )
+        return self._functions[key]
+
+    def generate(self, source_ids, options=None, **kwargs):
+        """Token ids `(batch, max_length)` (0 after `[END]`) and scores `(batch,)`."""
+        options = options or DecodingOptions(**kwargs)
+        return self._function(options)(tf.cast(source_ids, tf.int32))
+
+    def translate(self, texts, options=None, batch_size=64, progress=None, **kwargs):
+        """Translations of `texts` (a list of strings), in order.
+
+        Args:
+            texts: list of str.
+            options: `DecodingOptions`, or pass its fields as keyword arguments.
+            batch_size: int. Sentences decoded together. Defaults to `64`.
+            progress: optional `keras.utils.Progbar`-like object with `add(n)`.
+        """
+        options = options or DecodingOptions(**kwargs)
+        texts = list(texts)
+        translations = []
+        for start in range(0, len(texts), batch_size):
+            batch = texts[start : start + batch_size]
+            tokens, _ = self.generate(self.source_ids(batch), options)
+            translations += [
+                t.decode("utf-8") for t in self.target_tokenizer.detokenize(tokens).numpy()
+            ]
+            if progress is not None:
+                progress.add(len(batch))
+        return translations
+
+    def cross_attention(self, text, options=None, **kwargs):
+        """Decodes `text` and returns what its last decoder block attended to.
+
+        Returns:
+            `(translation, source_tokens, target_tokens, weights)`: weights
+            `(heads, target_length, source_length)`, row i for the token produced at step i.
+        """
+        if not isinstance(self.parts, Seq2SeqParts):
+            raise ValueError("Attention weights need the cached decoder (cached=True).")
+        source_ids = self.source_ids([text])
+        tokens, _ = self.generate(source_ids, options or DecodingOptions(**kwargs))
+        produced = [int(t) for t in tokens[0].numpy()]
+        length = produced.index(END_ID) + 1 if END_ID in produced else len(produced)
+        produced = produced[:length]
+        prefix = tf.constant([[START_ID] + produced[:-1]], tf.int32)
+        encoder_outputs, source_mask = self.parts.encode(source_ids)
+        _, _, scores = self.parts.step(
+            prefix,
+            0,
+            self.parts.empty_self_caches(1, length),
+            self.parts.cross_caches(encoder_outputs),
+            source_mask,
+            scores=True,
+        )
+        source = [i for i in source_ids[0].numpy().tolist() if i != PAD_ID]
+        weights = tf.cast(scores[-1][0], tf.float32).numpy()[:, :, : len(source)]
+
+        translation = self.target_tokenizer.detokenize(tokens[:1]).numpy()[0].decode("utf-8")
+        source_tokens = [
+            t.decode("utf-8") for t in self.source_tokenizer.id_to_token(source).numpy()
+        ]
+        target_tokens = [
+            t.decode("utf-8") for t in self.target_tokenizer.id_to_token(produced).numpy()
+        ]
+        return translation, source_tokens, target_tokens, weights
