@@ -160,6 +160,24 @@ def _translate(args):
     return 0
 
 
+def _export(args):
+    from keras_transformer.export import export_keras, export_saved_model
+
+    if args.format == "keras":
+        path = export_keras(args.run_dir, args.export_dir, overwrite=args.overwrite)
+    else:
+        path = export_saved_model(
+            args.run_dir,
+            args.export_dir,
+            beam_width=args.beam,
+            alpha=args.alpha,
+            max_length=args.max_length,
+            overwrite=args.overwrite,
+        )
+    print(f"exported {args.run_dir} to {path} ({args.format})")
+    return 0
+
+
 def build_parser():
     from keras_transformer import __version__
     from keras_transformer.models import PRESETS, TransformerConfig
@@ -212,6 +230,18 @@ def build_parser():
     )
     _add_decoding_flags(translate)
     translate.set_defaults(handler=_translate)
+
+    export = commands.add_parser(
+        "export", help="a SavedModel that translates strings (or the bare .keras model)"
+    )
+    export.add_argument("run_dir", help="a run directory made by `train`")
+    export.add_argument("export_dir", help="where to write the SavedModel (or the .keras file)")
+    export.add_argument("--format", choices=["saved_model", "keras"], default="saved_model")
+    export.add_argument("--beam", type=int, metavar="N", help="beam search with N beams")
+    export.add_argument("--alpha", type=float, default=0.6, help="beam length penalty (0.6)")
+    export.add_argument("--max-length", type=int, help="most tokens to generate")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing export")
+    export.set_defaults(handler=_export)
     return parser
 
 

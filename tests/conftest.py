@@ -6,6 +6,9 @@ import keras
 import numpy as np
 import pytest
 
+import keras_transformer as kt
+from keras_transformer.training import TrainConfig, train
+
 
 @pytest.fixture(autouse=True)
 def _seeded_float32():
@@ -19,3 +22,19 @@ def _seeded_float32():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# A run directory trained for a few seconds, shared by the decoding, evaluation and export tests.
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("decoding") / "run"
+    model = kt.TransformerConfig(
+        sequence_length=40, hidden_dim=32, intermediate_dim=64, num_heads=4, num_layers=2,
+        dropout=0.0,
+    )  # fmt: skip
+    config = TrainConfig(
+        corpus="dates", out=str(out), epochs=4, batch_size=32, steps_per_epoch=40,
+        train_size=2000, validation_size=32, test_size=16, warmup_steps=60,
+    )  # fmt: skip
+    train(model, config, verbose=0)
+    return out

@@ -78,8 +78,11 @@ class Translator:
 
     def source_ids(self, texts):
         """Dense int32 ids `(batch, length)`, truncated to `sequence_length`, at least one
-        column (an all-empty batch is one column of padding)."""
-        ids = self.source_tokenizer.tokenize(tf.constant(list(texts), tf.string))
+        column (an all-empty batch is one column of padding). `texts`: a list of str or a
+        string tensor `[batch]` (also inside a graph)."""
+        if not tf.is_tensor(texts):
+            texts = tf.constant(list(texts), tf.string)
+        ids = self.source_tokenizer.tokenize(texts)
         ids = ids[:, : self.sequence_length].to_tensor(default_value=PAD_ID)
         width = tf.maximum(tf.shape(ids)[1], 1)
         return tf.pad(ids, [[0, 0], [0, width - tf.shape(ids)[1]]])

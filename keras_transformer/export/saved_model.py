@@ -1,0 +1,126 @@
+"""SavedModel export: raw strings in, translations out, cached decoding inside the graph.
+
+The SavedModel needs only `tensorflow` and `tensorflow_text` to load (tensorflow-text
+registers the tokenizer ops); it holds the tokenizers, the trained weights and the compiled
+decoding loop:
+
+    import tensorflow as tf, tensorflow_text  # noqa: F401
+    translator = tf.saved_model.load(EXPORT_DIR)
+    translator.translate(tf.constant(["jeudi 4 mars 2021"]))          # tf.string [batch]
+    translator.signatures["serving_default"](text=tf.constant([...]))  # translation, tokens
+    translator.logits(encoder_ids, decoder_ids)                        # teacher-forced scoring
+"""
+
+import json
+import pathlib
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+from keras_transformer.decoding import DecodingOptions, Translator
+from keras_transformer.decoding.search import beam_search, greedy_search
+
+_TEXT = tf.TensorSpec([None], tf.string, name="text")
+_IDS = tf.TensorSpec([None, None], tf.int32)
+
+
+class ExportedTranslator(tf.Module):
+    """The object written to the SavedModel. Its attributes (model, tokenizers, vocabulary
+    assets) are tracked, so their variables, lookup tables and files are saved with it."""
+
+    def __init__(self, translator, options, vocabulary_files):
+        super().__init__(name="translator")
+        self.model = translator.model
+        self.source_tokenizer = translator.source_tokenizer
+        self.target_tokenizer = translator.target_tokenizer
+        self.vocabulary_files = [tf.saved_model.Asset(str(path)) for path in vocabulary_files]
+        self._translator = translator
+        self._max_length = options.max_length or translator.sequence_length
+        self._options = options
+
+    def _tokens(self, text):
+        ids = self._translator.source_ids(text)
+        parts, length = self._translator.parts, self._max_length
+        if self._options.strategy == "beam":
+            tokens, _ = beam_search(
+                parts, ids, length, self._options.beam_width, self._options.alpha
+            )
+        else:
+            tokens, _ = greedy_search(parts, ids, length)
+        return tokens
+
+    @tf.function(input_signature=[_TEXT])
+    def translate(self, text):
+        """Translations of a batch of strings, `tf.string [batch]`."""
+        return self.target_tokenizer.detokenize(self._tokens(text))
+
+    @tf.function(input_signature=[_TEXT])
+    def serve(self, text):
+        tokens = self._tokens(text)
+        return {"translation": self.target_tokenizer.detokenize(tokens), "tokens": tokens}
+
+    @tf.function(input_signature=[_IDS, _IDS])
+    def logits(self, encoder_inputs, decoder_inputs):
+        """Teacher-forced float32 logits `(batch, target_length, vocabulary)`."""
+        return self.model(
+            {"encoder_inputs": encoder_inputs, "decoder_inputs": decoder_inputs}, training=False
+        )
+
+
+def _vocabulary_files(translator, directory):
+    paths = []
+    for side in ("source", "target"):
+        path = pathlib.Path(directory) / f"{side}_vocabulary.txt"
+        tokens = getattr(translator, f"{side}_tokenizer").vocabulary
+        path.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tokens))
+        paths.append(path)
+    return paths
+
+
+def export_saved_model(run_dir, export_dir, beam_width=None, alpha=0.6, max_length=None,
+                       overwrite=False):  # fmt: skip
+    """Exports a trained run directory as a SavedModel that translates strings.
+
+    Args:
+        run_dir: a run directory with a trained `model.keras`.
+        export_dir: where to write the SavedModel. Written to a temporary sibling directory,
+            then renamed, so a failed export leaves nothing half-written.
+        beam_width: int or None. Beam search with this many beams; None = greedy.
+        alpha: float. Beam length penalty. Defaults to `0.6`.
+        max_length: int or None. Most tokens generated; None = the model's `sequence_length`.
+        overwrite: bool. Replace an existing `export_dir`. Defaults to `False`.
+
+    Returns:
+        The export directory (`pathlib.Path`).
+
+    Raises:
+        FileNotFoundError: the run directory holds no trained model.
+        FileExistsError: `export_dir` exists and `overwrite` is False.
+    """
+    export_dir = pathlib.Path(export_dir)
+    if export_dir.exists() and not overwrite:
+        raise FileExistsError(
+            f"{export_dir} already exists; pass overwrite=True (CLI: --overwrite) to replace it "
+            "or choose another directory."
+        )
+    strategy = "beam" if beam_width else "greedy"
+    options = DecodingOptions(
+        strategy=strategy, beam_width=beam_width or 4, alpha=alpha, max_length=max_length
+    )
+    translator = Translator.from_run(run_dir)
+    export_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{export_dir.name}.", dir=export_dir.parent))
+    try:
+        (staging / "vocabularies").mkdir()
+        vocabularies = _vocabulary_files(translator, staging / "vocabularies")
+        module = ExportedTranslator(translator, options, vocabularies)
+        tf.saved_model.save(
+            module, str(staging / "model"), signatures={"serving_default": module.serve}
+        )
+        if export_dir.exists():
+            shutil.rmtree(export_dir)
+        (staging / "model").rename(export_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return export_dir
