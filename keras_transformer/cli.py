@@ -102,6 +102,7 @@ def _decoding_options(args):
         top_p=1.0 if args.top_p is None else args.top_p,
         seed=args.seed,
         max_length=args.max_length,
+        jit_compile=args.jit_compile,
     )
 
 
@@ -115,6 +116,12 @@ def _add_decoding_flags(parser):
     group.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     group.add_argument("--seed", type=int, default=0, help="sampling seed")
     group.add_argument("--max-length", type=int, help="most tokens to generate")
+    group.add_argument(
+        "--jit-compile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="compile the decoding loop with XLA (default: on)",
+    )
 
 
 def _evaluate(args):
@@ -172,6 +179,7 @@ def _export(args):
             beam_width=args.beam,
             alpha=args.alpha,
             max_length=args.max_length,
+            jit_compile=args.jit_compile,
             overwrite=args.overwrite,
         )
     print(f"exported {args.run_dir} to {path} ({args.format})")
@@ -240,6 +248,10 @@ def build_parser():
     export.add_argument("--beam", type=int, metavar="N", help="beam search with N beams")
     export.add_argument("--alpha", type=float, default=0.6, help="beam length penalty (0.6)")
     export.add_argument("--max-length", type=int, help="most tokens to generate")
+    export.add_argument(
+        "--jit-compile", action=argparse.BooleanOptionalAction, default=True,
+        help="compile the decoding loop with XLA (default: on)",
+    )  # fmt: skip
     export.add_argument("--overwrite", action="store_true", help="replace an existing export")
     export.set_defaults(handler=_export)
     return parser

@@ -11,9 +11,10 @@ PAD_ID = 0
 class Seq2SeqParts:
     """Finds the layers of a model built by `build_transformer` and calls them for decoding.
 
-    Caches are stacked over the decoder blocks so a loop carries two tensors:
-    self-attention `(layers, batch, 2, max_length, heads, head_dim)` and cross-attention
-    `(layers, batch, 2, source_length, heads, head_dim)`.
+    Caches are tuples with one tensor per decoder block: self-attention
+    `(batch, 2, max_length, heads, head_dim)` and cross-attention
+    `(batch, 2, source_length, heads, head_dim)`. (Separate tensors rather than one stacked
+    tensor: stacking and slicing would copy every cache at every step.)
     """
 
     def __init__(self, model):
@@ -47,13 +48,11 @@ class Seq2SeqParts:
         return x, source_mask
 
     def cross_caches(self, encoder_outputs):
-        return tf.stack(
-            [b.compute_cross_attention_cache(encoder_outputs) for b in self.decoder_blocks]
-        )
+        return tuple(b.compute_cross_attention_cache(encoder_outputs) for b in self.decoder_blocks)
 
     def empty_self_caches(self, batch_size, max_length):
-        return tf.stack(
-            [b.initial_self_attention_cache(batch_size, max_length) for b in self.decoder_blocks]
+        return tuple(
+            b.initial_self_attention_cache(batch_size, max_length) for b in self.decoder_blocks
         )
 
     def project(self, y):
@@ -92,8 +91,8 @@ class Seq2SeqParts:
             y = self.decoder_norm(y)
         logits = self.project(y)
         if scores:
-            return logits, tf.stack(new_caches), cross_scores
-        return logits, tf.stack(new_caches)
+            return logits, tuple(new_caches), cross_scores
+        return logits, tuple(new_caches)
 
     def full_logits(self, source_ids, target_ids):
         """The uncached path: the whole model on the whole target prefix."""
@@ -115,10 +114,10 @@ class UncachedParts:
         return source_ids, tf.not_equal(source_ids, PAD_ID)
 
     def cross_caches(self, source_ids):
-        return source_ids[None]
+        return (source_ids,)
 
     def empty_self_caches(self, batch_size, max_length):
-        return tf.zeros([1, batch_size, max_length + 1], tf.int32)
+        return (tf.zeros([batch_size, max_length + 1], tf.int32),)
 
     def step(self, tokens, index, self_caches, cross_caches, source_mask):
         prefix = self_caches[0]
@@ -127,4 +126,4 @@ class UncachedParts:
             {"encoder_inputs": cross_caches[0], "decoder_inputs": prefix[:, : index + 1]},
             training=False,
         )
-        return tf.cast(logits[:, -1:], tf.float32), prefix[None]
+        return tf.cast(logits[:, -1:], tf.float32), (prefix,)

@@ -157,7 +157,8 @@ def beam_search(parts, source_ids, max_length, beam_width=4, alpha=0.6, min_leng
         alive_scores, order = tf.math.top_k(open_scores, k=k)
         alive = tf.gather(sequences, order, batch_dims=1)
         source_beams = tf.gather(beams, order, batch_dims=1) + tf.range(batch)[:, None] * k
-        self_caches = tf.gather(self_caches, tf.reshape(source_beams, [-1]), axis=1)
+        source_beams = tf.reshape(source_beams, [-1])
+        self_caches = tuple(tf.gather(cache, source_beams) for cache in self_caches)
         last = tf.reshape(tf.gather(tokens, order, batch_dims=1), [-1, 1])
         done = tf.logical_or(done, tf.reduce_all(done_scores > _NEG_INF / 2, axis=1))
         return step + 1, last, self_caches, alive, alive_scores, done_seqs, done_scores, done

@@ -18,7 +18,9 @@ class DecodingOptions:
     """How to generate. `beam_width`/`alpha` apply to beam search (paper: 4 and 0.6);
     `temperature`, `top_k`, `top_p` and `seed` to sampling. `max_length` counts new tokens,
     `[END]` included; None = the model's `sequence_length`. `min_length` forbids `[END]`
-    before that many tokens."""
+    before that many tokens. `jit_compile` compiles the decoding loop with XLA (several times
+    faster per token; one compilation per batch shape, sources are padded to multiples of 8
+    to keep shapes few)."""
 
     strategy: str = "greedy"
     beam_width: int = 4
@@ -29,6 +31,7 @@ class DecodingOptions:
     seed: int = 0
     max_length: int | None = None
     min_length: int = 0
+    jit_compile: bool = True
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
@@ -84,10 +87,13 @@ class Translator:
             texts = tf.constant(list(texts), tf.string)
         ids = self.source_tokenizer.tokenize(texts)
         ids = ids[:, : self.sequence_length].to_tensor(default_value=PAD_ID)
-        width = tf.maximum(tf.shape(ids)[1], 1)
+        # Pad to a multiple of 8 (at least 8): few distinct shapes for XLA, and padding does
+        # not change the result.
+        width = tf.maximum(8 * ((tf.shape(ids)[1] + 7) // 8), 8)
         return tf.pad(ids, [[0, 0], [0, width - tf.shape(ids)[1]]])
 
-    def _function(self, options):
+    def search_function(self, options):
+        """The compiled `ids -> (tokens, scores)` function of `options` (made once)."""
         key = dataclasses.astuple(options)
         if key not in self._functions:
             max_length = options.max_length or self.sequence_length
@@ -113,14 +119,33 @@ class Translator:
                     )  # fmt: skip
 
             self._functions[key] = tf.function(
-                search, input_signature=[tf.TensorSpec([None, None], tf.int32)]
+                search,
+                input_signature=[tf.TensorSpec([None, None], tf.int32)],
+                # The uncached oracle slices a growing prefix: dynamic shapes, no XLA.
+                jit_compile=options.jit_compile and isinstance(parts, Seq2SeqParts),
+            )
+        return self._functions[key]
+
+    def strings_function(self, options):
+        """The compiled `strings [batch] -> translations [batch]` function of `options`:
+        tokenization, decoding and detokenization in one graph (what the export serves)."""
+        key = ("strings", *dataclasses.astuple(options))
+        if key not in self._functions:
+            search = self.search_function(options)
+
+            def translate(texts):
+                tokens, _ = search(self.source_ids(texts))
+                return self.target_tokenizer.detokenize(tokens)
+
+            self._functions[key] = tf.function(
+                translate, input_signature=[tf.TensorSpec([None], tf.string)]
             )
         return self._functions[key]
 
     def generate(self, source_ids, options=None, **kwargs):
         """Token ids `(batch, max_length)` (0 after `[END]`) and scores `(batch,)`."""
         options = options or DecodingOptions(**kwargs)
-        return self._function(options)(tf.cast(source_ids, tf.int32))
+        return self.search_function(options)(tf.cast(source_ids, tf.int32))
 
     def translate(self, texts, options=None, batch_size=64, progress=None, **kwargs):
         """Translations of `texts` (a list of strings), in order.
@@ -132,14 +157,13 @@ class Translator:
             progress: optional `keras.utils.Progbar`-like object with `add(n)`.
         """
         options = options or DecodingOptions(**kwargs)
+        strings_function = self.strings_function(options)
         texts = list(texts)
         translations = []
         for start in range(0, len(texts), batch_size):
             batch = texts[start : start + batch_size]
-            tokens, _ = self.generate(self.source_ids(batch), options)
-            translations += [
-                t.decode("utf-8") for t in self.target_tokenizer.detokenize(tokens).numpy()
-            ]
+            output = strings_function(tf.constant(batch, tf.string)).numpy()
+            translations += [t.decode("utf-8") for t in output]
             if progress is not None:
                 progress.add(len(batch))
         return translations

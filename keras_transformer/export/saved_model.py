@@ -19,7 +19,6 @@ import tempfile
 import tensorflow as tf
 
 from keras_transformer.decoding import DecodingOptions, Translator
-from keras_transformer.decoding.search import beam_search, greedy_search
 
 _TEXT = tf.TensorSpec([None], tf.string, name="text")
 _IDS = tf.TensorSpec([None, None], tf.int32)
@@ -36,18 +35,11 @@ class ExportedTranslator(tf.Module):
         self.target_tokenizer = translator.target_tokenizer
         self.vocabulary_files = [tf.saved_model.Asset(str(path)) for path in vocabulary_files]
         self._translator = translator
-        self._max_length = options.max_length or translator.sequence_length
-        self._options = options
+        # The decoding loop (XLA-compiled when options.jit_compile), called on the token ids.
+        self._search = translator.search_function(options)
 
     def _tokens(self, text):
-        ids = self._translator.source_ids(text)
-        parts, length = self._translator.parts, self._max_length
-        if self._options.strategy == "beam":
-            tokens, _ = beam_search(
-                parts, ids, length, self._options.beam_width, self._options.alpha
-            )
-        else:
-            tokens, _ = greedy_search(parts, ids, length)
+        tokens, _ = self._search(self._translator.source_ids(text))
         return tokens
 
     @tf.function(input_signature=[_TEXT])
@@ -79,7 +71,7 @@ def _vocabulary_files(translator, directory):
 
 
 def export_saved_model(run_dir, export_dir, beam_width=None, alpha=0.6, max_length=None,
-                       overwrite=False):  # fmt: skip
+                       jit_compile=True, overwrite=False):  # fmt: skip
     """Exports a trained run directory as a SavedModel that translates strings.
 
     Args:
@@ -89,6 +81,7 @@ def export_saved_model(run_dir, export_dir, beam_width=None, alpha=0.6, max_leng
         beam_width: int or None. Beam search with this many beams; None = greedy.
         alpha: float. Beam length penalty. Defaults to `0.6`.
         max_length: int or None. Most tokens generated; None = the model's `sequence_length`.
+        jit_compile: bool. Compile the decoding loop with XLA. Defaults to `True`.
         overwrite: bool. Replace an existing `export_dir`. Defaults to `False`.
 
     Returns:
@@ -106,7 +99,11 @@ def export_saved_model(run_dir, export_dir, beam_width=None, alpha=0.6, max_leng
         )
     strategy = "beam" if beam_width else "greedy"
     options = DecodingOptions(
-        strategy=strategy, beam_width=beam_width or 4, alpha=alpha, max_length=max_length
+        strategy=strategy,
+        beam_width=beam_width or 4,
+        alpha=alpha,
+        max_length=max_length,
+        jit_compile=jit_compile,
     )
     translator = Translator.from_run(run_dir)
     export_dir.parent.mkdir(parents=True, exist_ok=True)
