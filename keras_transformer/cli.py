@@ -186,6 +186,44 @@ def _export(args):
     return 0
 
 
+def _tune(args):
+    import json
+    import pathlib
+
+    from keras_transformer.models import TransformerConfig
+    from keras_transformer.training import TrainConfig
+    from keras_transformer.tuning import DEFAULT_SPACE, train_command, tune
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    model_values, train_values = _given(args, TransformerConfig), _given(args, TrainConfig)
+    base = TransformerConfig.preset(args.preset, **model_values)
+    train_config = TrainConfig(corpus=args.corpus, out=args.out, **train_values)
+    # A flag naming a searched hyper-parameter fixes it (unless --space also sets it).
+    space = {k: v for k, v in {**model_values, **train_values}.items() if k in DEFAULT_SPACE}
+    if args.space:
+        text = args.space
+        if not text.lstrip().startswith("{"):
+            text = pathlib.Path(text).read_text()
+        space.update(json.loads(text))
+    result = tune(
+        train_config,
+        tuner=args.tuner,
+        max_trials=args.max_trials,
+        space=space,
+        base_config=base,
+        objective=args.objective,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    if result is None:  # a keras-tuner worker: the chief writes the results
+        print("worker finished: the chief writes the results")
+        return 0
+    print()
+    print(result.trials_table.read_text())
+    print(f"best config: {result.best_config}")
+    print(f"train it:    {train_command(result, args.corpus)}")
+    return 0
+
+
 def build_parser():
     from keras_transformer import __version__
     from keras_transformer.models import PRESETS, TransformerConfig
@@ -238,6 +276,29 @@ def build_parser():
     )
     _add_decoding_flags(translate)
     translate.set_defaults(handler=_translate)
+
+    tune = commands.add_parser(
+        "tune",
+        help="search hyper-parameters with keras-tuner",
+        description="Run a keras-tuner search; re-running the same command resumes it. For "
+        "several machines set KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP and "
+        "KERASTUNER_ORACLE_PORT (see the README).",
+    )
+    tune.add_argument("--corpus", required=True, help="'dates' or the path of a TSV file")
+    tune.add_argument("--out", required=True, help="the tuning directory (resumable)")
+    tune.add_argument("--tuner", choices=["random", "bayesian", "hyperband"], default="random")
+    tune.add_argument("--max-trials", type=int, default=10)
+    tune.add_argument(
+        "--objective", choices=["val_masked_accuracy", "val_loss"], default="val_masked_accuracy"
+    )
+    tune.add_argument(
+        "--space", help="search space: JSON text or file, e.g. '{\"num_layers\": [1, 2]}'"
+    )
+    tune.add_argument("--preset", default="tiny", choices=sorted(PRESETS),
+                      help="the values of everything not searched")  # fmt: skip
+    _add_dataclass_flags(tune, TrainConfig, "data and training")
+    _add_dataclass_flags(tune, TransformerConfig, "model (fixed values, not searched)")
+    tune.set_defaults(handler=_tune)
 
     export = commands.add_parser(
         "export", help="a SavedModel that translates strings (or the bare .keras model)"

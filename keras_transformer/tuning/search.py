@@ -1,0 +1,201 @@
+"""`tune()`: a keras-tuner search over the Transformer, resumable, with its results written out.
+
+The tuner's project directory lives in the output directory, so running the same command
+again resumes the search. keras-tuner's own distributed mode works unchanged: start the same
+command on each machine with `KERASTUNER_TUNER_ID` (`chief` on one, `tuner0`, `tuner1`, ...
+on the others), `KERASTUNER_ORACLE_IP` and `KERASTUNER_ORACLE_PORT` set; the chief runs the
+oracle and writes the results.
+"""
+
+import dataclasses
+import json
+import logging
+import os
+import pathlib
+
+import keras
+import keras_tuner
+
+from keras_transformer.data.corpus import load_corpus
+from keras_transformer.data.tokenizers import learn_tokenizer
+from keras_transformer.models import TransformerConfig
+from keras_transformer.tuning.hypermodel import TransformerHyperModel
+from keras_transformer.tuning.space import MODEL_NAMES, TRAINING_NAMES, parse_space
+
+logger = logging.getLogger("keras_transformer")
+
+TUNERS = {
+    "random": keras_tuner.RandomSearch,
+    "bayesian": keras_tuner.BayesianOptimization,
+    "hyperband": keras_tuner.Hyperband,
+}
+OBJECTIVES = {
+    "val_masked_accuracy": keras_tuner.Objective("val_masked_accuracy", direction="max"),
+    "val_loss": keras_tuner.Objective("val_loss", direction="min"),
+}
+
+
+@dataclasses.dataclass
+class TuneResult:
+    """Where the results are: `best_config` (a TransformerConfig JSON usable as
+    `train --config`), `best_training` (the training hyper-parameters), the trial table."""
+
+    out: pathlib.Path
+    best_config: pathlib.Path
+    best_training: pathlib.Path
+    trials_table: pathlib.Path
+    trials: list
+
+
+def prepare_data(train_config, share_embeddings=False):
+    """Splits and tokenizers, learnt once from the training split and shared by all trials."""
+    splits = load_corpus(
+        train_config.corpus,
+        train_size=train_config.train_size,
+        validation_size=train_config.validation_size,
+        test_size=train_config.test_size,
+        validation_fraction=train_config.validation_fraction,
+        test_fraction=train_config.test_fraction,
+        skip_malformed=train_config.skip_malformed,
+        seed=train_config.seed,
+    )
+    if not splits.validation:
+        raise ValueError("Tuning needs a validation split; raise --validation-size/fraction.")
+    kind, size = train_config.tokenizer, train_config.max_vocabulary_size
+    lower = train_config.lower_case
+    if share_embeddings:
+        source = target = learn_tokenizer(kind, [t for p in splits.train for t in p], size, lower)
+    else:
+        source = learn_tokenizer(kind, [s for s, _ in splits.train], size, lower)
+        target = learn_tokenizer(kind, [t for _, t in splits.train], size, lower)
+    return splits, source, target
+
+
+def tune(
+    train_config,
+    tuner="random",
+    max_trials=10,
+    space=None,
+    base_config=None,
+    objective="val_masked_accuracy",
+    hyperband_max_epochs=None,
+    callbacks=(),
+    verbose=1,
+):
+    """Searches hyper-parameters and writes the results into `train_config.out`.
+
+    Args:
+        train_config: `TrainConfig`: the corpus, epochs per trial, steps per epoch, seed and
+            the output directory (`out`), which holds the tuner's project and the results.
+        tuner: `"random"`, `"bayesian"` or `"hyperband"`.
+        max_trials: int. Trials to run (Hyperband: bounded by its own schedule instead).
+        space: search-space spec (see `parse_space`).
+        base_config: `TransformerConfig` of everything not searched. Defaults to `tiny`.
+        objective: `"val_masked_accuracy"` (maximized) or `"val_loss"` (minimized).
+        hyperband_max_epochs: Hyperband's `max_epochs`. Defaults to `train_config.epochs`.
+        callbacks: extra Keras callbacks for every trial.
+        verbose: keras-tuner verbosity.
+
+    Returns:
+        `TuneResult`. On a keras-tuner worker (not the chief) the search runs trials and
+        returns None.
+    """
+    if tuner not in TUNERS:
+        raise ValueError(f"tuner must be one of {sorted(TUNERS)}; received {tuner!r}.")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}; received {objective!r}.")
+    if not isinstance(max_trials, int) or max_trials < 1:
+        raise ValueError(f"max_trials must be a positive integer; received {max_trials!r}.")
+    space = parse_space(space)  # fails before any data is loaded or model trained
+    base_config = base_config or TransformerConfig.preset("tiny")
+    out = pathlib.Path(train_config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    splits, source, target = prepare_data(train_config, base_config.share_embeddings)
+    base_config = base_config.replace(
+        vocabulary_size=source.vocabulary_size,
+        target_vocabulary_size=None if base_config.share_embeddings else target.vocabulary_size,
+    )
+    keras.utils.set_random_seed(train_config.seed)
+    hypermodel = TransformerHyperModel(
+        space, base_config, train_config, data=(splits, source, target)
+    )
+    arguments = dict(
+        hypermodel=hypermodel,
+        objective=OBJECTIVES[objective],
+        seed=train_config.seed,
+        directory=str(out),
+        project_name="search",
+        overwrite=False,  # re-running the command resumes the search
+    )
+    if tuner == "hyperband":
+        arguments["max_epochs"] = hyperband_max_epochs or train_config.epochs
+    else:
+        arguments["max_trials"] = max_trials
+    search = TUNERS[tuner](**arguments)
+    search.search(
+        epochs=train_config.epochs,
+        callbacks=[keras.callbacks.TerminateOnNaN(), *callbacks],
+        verbose=verbose,
+    )
+    if os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief":
+        return None
+    return _write_results(search, hypermodel, out, objective)
+
+
+def _write_results(search, hypermodel, out, objective):
+    trials = []
+    for trial in search.oracle.trials.values():
+        model_config, train_config = hypermodel.configs(trial.hyperparameters.values)
+        values = {name: getattr(model_config, name) for name in MODEL_NAMES}
+        values.update({name: getattr(train_config, name) for name in TRAINING_NAMES})
+        trials.append(
+            {"trial": trial.trial_id, "status": trial.status, "score": trial.score, **values}
+        )
+    scored = [t for t in trials if t["score"] is not None]
+    scored.sort(key=lambda t: t["score"], reverse=objective == "val_masked_accuracy")
+    trials = scored + [t for t in trials if t["score"] is None]
+    best_hp = search.get_best_hyperparameters(1)[0]
+    model_config, train_config = hypermodel.configs(best_hp.values)
+    best_config = out / "best.json"
+    model_config.to_json(best_config)
+    best_training = out / "best_training.json"
+    _write_json(best_training, {name: getattr(train_config, name) for name in TRAINING_NAMES})
+    table = out / "trials.md"
+    _write_text(table, format_trials(trials, objective))
+    _write_json(out / "trials.json", trials)
+    return TuneResult(out, best_config, best_training, table, trials)
+
+
+def format_trials(trials, objective):
+    """A Markdown table of the trials, best first."""
+    columns = ["trial", "status", "score", *MODEL_NAMES, *TRAINING_NAMES]
+    lines = [
+        f"objective: {objective}",
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+    ]
+    for trial in trials:
+        cells = [
+            f"{trial[c]:.4f}" if c == "score" and trial[c] is not None else str(trial[c])
+            for c in columns
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def train_command(result, corpus):
+    """The `keras-transformer train` command that trains the winner."""
+    training = json.loads(result.best_training.read_text())
+    flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in training.items())
+    return f"keras-transformer train --corpus {corpus} --config {result.best_config} {flags}"
+
+
+def _write_text(path, text):
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    temporary.replace(path)
+
+
+def _write_json(path, value):
+    _write_text(path, json.dumps(value, indent=2) + "\n")

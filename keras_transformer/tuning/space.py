@@ -1,0 +1,106 @@
+"""The hyper-parameter search space: defaults, a small JSON spec to fix or narrow any entry,
+and validation that fails before any training starts."""
+
+import json
+import pathlib
+
+# name -> candidate values. Model names are TransformerConfig fields, the rest TrainConfig's.
+DEFAULT_SPACE = {
+    "num_layers": [1, 2, 3, 4],
+    "hidden_dim": [32, 64, 128, 256],
+    "num_heads": [2, 4, 8],  # only values that divide the sampled hidden_dim are drawn
+    "intermediate_dim": [128, 256, 512, 1024],
+    "dropout": [0.0, 0.1, 0.2, 0.3],
+    "normalize_first": [False, True],
+    "label_smoothing": [0.0, 0.1],
+    "warmup_steps": [500, 1000, 4000],
+    "learning_rate_scale": [0.5, 1.0, 2.0],
+    "batch_size": [32, 64, 128],
+}
+MODEL_NAMES = (
+    "num_layers", "hidden_dim", "num_heads", "intermediate_dim", "dropout", "normalize_first",
+)  # fmt: skip
+TRAINING_NAMES = ("label_smoothing", "warmup_steps", "learning_rate_scale", "batch_size")
+
+
+def _range_values(name, spec):
+    """`{"min": a, "max": b, "step": s}` -> the list of values it spans."""
+    unknown = set(spec) - {"min", "max", "step"}
+    if unknown or not {"min", "max"} <= set(spec):
+        raise ValueError(
+            f"Search space entry {name!r}: a range is {{'min': a, 'max': b, 'step': s}}; "
+            f"received {spec!r}."
+        )
+    low, high = spec["min"], spec["max"]
+    step = spec.get("step", 1 if isinstance(low, int) and isinstance(high, int) else None)
+    if high < low:
+        raise ValueError(f"Search space entry {name!r} is an empty range: min {low} > max {high}.")
+    if not step or step <= 0:
+        raise ValueError(f"Search space entry {name!r}: a float range needs a positive 'step'.")
+    values, value = [], low
+    while value <= high + 1e-9:
+        values.append(round(value, 10))
+        value += step
+    return values
+
+
+def parse_space(spec=None):
+    """The full search space: `DEFAULT_SPACE` with the entries of `spec` replaced.
+
+    Args:
+        spec: dict (or JSON text, or the path of a JSON file). Each entry is a list of
+            candidates (`"num_layers": [2, 4]`), a single value that fixes it
+            (`"hidden_dim": 128`), or a range (`"dropout": {"min": 0, "max": 0.3,
+            "step": 0.1}`).
+
+    Returns:
+        dict name -> list of candidate values.
+
+    Raises:
+        ValueError: an unknown name, an empty list or range, or head counts that divide none
+            of the hidden sizes.
+
+    Example:
+
+    >>> space = parse_space({"num_layers": 2, "hidden_dim": [64, 128]})
+    >>> space["num_layers"], space["hidden_dim"]
+    ([2], [64, 128])
+    """
+    if isinstance(spec, (str, pathlib.Path)):
+        text = str(spec)
+        spec = json.loads(text if text.lstrip().startswith("{") else pathlib.Path(text).read_text())
+    space = {name: list(values) for name, values in DEFAULT_SPACE.items()}
+    for name, value in (spec or {}).items():
+        if name not in DEFAULT_SPACE:
+            raise ValueError(
+                f"Unknown hyper-parameter {name!r} in the search space; the names are "
+                f"{sorted(DEFAULT_SPACE)}."
+            )
+        if isinstance(value, dict):
+            values = _range_values(name, value)
+        elif isinstance(value, list):
+            values = value
+        else:
+            values = [value]
+        if not values:
+            raise ValueError(f"Search space entry {name!r} is an empty list; give at least one.")
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if numbers and any(isinstance(v, float) for v in values):
+            values = [float(v) for v in values]  # keras-tuner wants one type per choice
+        space[name] = values
+    _check_heads(space)
+    return space
+
+
+def _check_heads(space):
+    useless = [h for h in space["num_heads"] if not any(d % h == 0 for d in space["hidden_dim"])]
+    if useless:
+        raise ValueError(
+            f"num_heads {useless} divide none of the hidden sizes {space['hidden_dim']}; every "
+            "head count must divide at least one hidden_dim (heads split the hidden size)."
+        )
+
+
+def heads_for(hidden_dim, space):
+    """The head counts of the space that divide `hidden_dim` (possibly empty)."""
+    return [h for h in space["num_heads"] if hidden_dim % h == 0]
