@@ -1,9 +1,8 @@
 """`TransformerConfig`: the model's hyper-parameters in one dataclass, with presets."""
 
 import dataclasses
-import json
-import pathlib
 
+from keras_transformer.json_config import JsonConfig
 from keras_transformer.layers.positional_embedding import POSITIONS
 
 # name -> overrides of the defaults. Parameter counts are for a shared 8000-token vocabulary
@@ -34,7 +33,7 @@ PRESETS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class TransformerConfig:
+class TransformerConfig(JsonConfig):
     """Hyper-parameters of an encoder-decoder Transformer.
 
     The names are the package's one vocabulary, from layer arguments to CLI flags; paper
@@ -123,44 +122,6 @@ class TransformerConfig:
         if name not in PRESETS:
             raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
         return cls(**{**PRESETS[name], **overrides})
-
-    def replace(self, **changes):
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values):
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - fields)
-        if unknown:
-            raise ValueError(
-                f"Unknown TransformerConfig field(s) {unknown}; the fields are {sorted(fields)}."
-            )
-        return cls(**values)
-
-    def to_json(self, path=None):
-        """JSON text; also written to `path` (atomically) when given."""
-        text = json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
-        if path is not None:
-            path = pathlib.Path(path)
-            temporary = path.with_name(path.name + ".tmp")
-            temporary.write_text(text)
-            temporary.replace(path)
-        return text
-
-    @classmethod
-    def from_json(cls, text_or_path):
-        """From JSON text or from the path of a JSON file."""
-        text = str(text_or_path)
-        if not text.lstrip().startswith("{"):
-            path = pathlib.Path(text)
-            if not path.is_file():
-                raise FileNotFoundError(f"No TransformerConfig JSON file at {path}.")
-            text = path.read_text()
-        return cls.from_dict(json.loads(text))
 
 
 def _check_positive_int(name, value):

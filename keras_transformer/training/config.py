@@ -1,14 +1,13 @@
 """`TrainConfig`: everything about a training run that is not the model's shape."""
 
 import dataclasses
-import json
-import pathlib
 
 from keras_transformer.data.tokenizers import KINDS
+from keras_transformer.json_config import JsonConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(JsonConfig):
     """Data, optimization and run-directory settings of `train()`.
 
     Example:
@@ -79,32 +78,3 @@ class TrainConfig:
             )
         if self.clipnorm is not None and self.clipnorm <= 0:
             raise ValueError(f"clipnorm must be None or positive; received {self.clipnorm}.")
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    def to_json(self, path=None):
-        text = json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
-        if path is not None:
-            path = pathlib.Path(path)
-            temporary = path.with_name(path.name + ".tmp")
-            temporary.write_text(text)
-            temporary.replace(path)
-        return text
-
-    @classmethod
-    def from_json(cls, text_or_path):
-        text = str(text_or_path)
-        if not text.lstrip().startswith("{"):
-            text = pathlib.Path(text).read_text()
-        values = json.loads(text)
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - fields)
-        if unknown:
-            raise ValueError(
-                f"Unknown TrainConfig field(s) {unknown}; the fields are {sorted(fields)}."
-            )
-        return cls(**values)

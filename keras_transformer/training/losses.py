@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_transformer.training.metrics import token_weights
+
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
 class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
@@ -45,13 +47,8 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
         self.padding_id = int(padding_id)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        mask = ops.cast(ops.not_equal(y_true, self.padding_id), "float32")
-        if sample_weight is not None:
-            sample_weight = ops.cast(sample_weight, "float32")
-            if len(sample_weight.shape) == 1:
-                sample_weight = ops.expand_dims(sample_weight, -1)
-            mask = mask * sample_weight
-        return super().__call__(y_true, y_pred, sample_weight=mask)
+        weights = token_weights(y_true, self.padding_id, sample_weight)
+        return super().__call__(y_true, y_pred, sample_weight=weights)
 
     def call(self, y_true, y_pred):
         log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)

@@ -4,6 +4,18 @@ import keras
 from keras import ops
 
 
+def token_weights(labels, padding_id, sample_weight=None):
+    """float32 `(batch, length)`: 0 at padding labels, else 1 times the optional
+    per-sequence `(batch,)` or per-token `(batch, length)` sample weight."""
+    weights = ops.cast(ops.not_equal(labels, padding_id), "float32")
+    if sample_weight is not None:
+        sample_weight = ops.cast(sample_weight, "float32")
+        if len(sample_weight.shape) == 1:
+            sample_weight = ops.expand_dims(sample_weight, -1)
+        weights = weights * sample_weight
+    return weights
+
+
 @keras.saving.register_keras_serializable(package="keras_transformer")
 class MaskedAccuracy(keras.metrics.Metric):
     """Share of real (non-padding) target tokens whose arg-max prediction is right.
@@ -31,12 +43,7 @@ class MaskedAccuracy(keras.metrics.Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true = ops.cast(y_true, "int32")
         predictions = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
-        mask = ops.cast(ops.not_equal(y_true, self.padding_id), "float32")
-        if sample_weight is not None:
-            sample_weight = ops.cast(sample_weight, "float32")
-            if len(sample_weight.shape) == 1:
-                sample_weight = ops.expand_dims(sample_weight, -1)
-            mask = mask * sample_weight
+        mask = token_weights(y_true, self.padding_id, sample_weight)
         hits = ops.cast(ops.equal(y_true, predictions), "float32") * mask
         self.correct.assign_add(ops.sum(hits))
         self.total.assign_add(ops.sum(mask))

@@ -84,6 +84,38 @@ def load_run(run_dir):
     )
 
 
+def prepare_data(train_config, share_embeddings=False):
+    """The corpus splits and the tokenizers learnt from the training split only (one joint
+    tokenizer when the embeddings are shared)."""
+    splits = load_corpus(
+        train_config.corpus,
+        train_size=train_config.train_size,
+        validation_size=train_config.validation_size,
+        test_size=train_config.test_size,
+        validation_fraction=train_config.validation_fraction,
+        test_fraction=train_config.test_fraction,
+        skip_malformed=train_config.skip_malformed,
+        seed=train_config.seed,
+    )
+    kind, size = train_config.tokenizer, train_config.max_vocabulary_size
+    lower = train_config.lower_case
+    if share_embeddings:
+        joint = [text for pair in splits.train for text in pair]
+        source = target = learn_tokenizer(kind, joint, size, lower)
+    else:
+        source = learn_tokenizer(kind, [s for s, _ in splits.train], size, lower)
+        target = learn_tokenizer(kind, [t for _, t in splits.train], size, lower)
+    return splits, source, target
+
+
+def sized_config(model_config, source, target):
+    """`model_config` with the vocabulary sizes of the tokenizers."""
+    return model_config.replace(
+        vocabulary_size=source.vocabulary_size,
+        target_vocabulary_size=None if model_config.share_embeddings else target.vocabulary_size,
+    )
+
+
 def _prepare_run(model_config, train_config, overwrite):
     """Creates the run directory, or checks that an unfinished one matches and resumes it."""
     run_dir = pathlib.Path(train_config.out)
@@ -117,31 +149,8 @@ def _prepare_run(model_config, train_config, overwrite):
         logger.info("Resuming the unfinished run in %s.", run_dir)
         return run_dir, saved_model, source, target, splits
 
-    splits = load_corpus(
-        train_config.corpus,
-        train_size=train_config.train_size,
-        validation_size=train_config.validation_size,
-        test_size=train_config.test_size,
-        validation_fraction=train_config.validation_fraction,
-        test_fraction=train_config.test_fraction,
-        skip_malformed=train_config.skip_malformed,
-        seed=train_config.seed,
-    )
-    kind, size, lower = (
-        train_config.tokenizer,
-        train_config.max_vocabulary_size,
-        train_config.lower_case,
-    )
-    if model_config.share_embeddings:
-        joint = [text for pair in splits.train for text in pair]
-        source = target = learn_tokenizer(kind, joint, size, lower)
-    else:
-        source = learn_tokenizer(kind, [s for s, _ in splits.train], size, lower)
-        target = learn_tokenizer(kind, [t for _, t in splits.train], size, lower)
-    model_config = model_config.replace(
-        vocabulary_size=source.vocabulary_size,
-        target_vocabulary_size=None if model_config.share_embeddings else target.vocabulary_size,
-    )
+    splits, source, target = prepare_data(train_config, model_config.share_embeddings)
+    model_config = sized_config(model_config, source, target)
     run_dir.mkdir(parents=True, exist_ok=True)
     splits.save(run_dir / "splits")
     source.save(run_dir / "source_tokenizer.json")

@@ -16,9 +16,8 @@ import pathlib
 import keras
 import keras_tuner
 
-from keras_transformer.data.corpus import load_corpus
-from keras_transformer.data.tokenizers import learn_tokenizer
 from keras_transformer.models import TransformerConfig
+from keras_transformer.training.trainer import prepare_data, sized_config
 from keras_transformer.tuning.hypermodel import TransformerHyperModel
 from keras_transformer.tuning.space import MODEL_NAMES, TRAINING_NAMES, parse_space
 
@@ -45,30 +44,6 @@ class TuneResult:
     best_training: pathlib.Path
     trials_table: pathlib.Path
     trials: list
-
-
-def prepare_data(train_config, share_embeddings=False):
-    """Splits and tokenizers, learnt once from the training split and shared by all trials."""
-    splits = load_corpus(
-        train_config.corpus,
-        train_size=train_config.train_size,
-        validation_size=train_config.validation_size,
-        test_size=train_config.test_size,
-        validation_fraction=train_config.validation_fraction,
-        test_fraction=train_config.test_fraction,
-        skip_malformed=train_config.skip_malformed,
-        seed=train_config.seed,
-    )
-    if not splits.validation:
-        raise ValueError("Tuning needs a validation split; raise --validation-size/fraction.")
-    kind, size = train_config.tokenizer, train_config.max_vocabulary_size
-    lower = train_config.lower_case
-    if share_embeddings:
-        source = target = learn_tokenizer(kind, [t for p in splits.train for t in p], size, lower)
-    else:
-        source = learn_tokenizer(kind, [s for s, _ in splits.train], size, lower)
-        target = learn_tokenizer(kind, [t for _, t in splits.train], size, lower)
-    return splits, source, target
 
 
 def tune(
@@ -111,10 +86,9 @@ def tune(
     out = pathlib.Path(train_config.out)
     out.mkdir(parents=True, exist_ok=True)
     splits, source, target = prepare_data(train_config, base_config.share_embeddings)
-    base_config = base_config.replace(
-        vocabulary_size=source.vocabulary_size,
-        target_vocabulary_size=None if base_config.share_embeddings else target.vocabulary_size,
-    )
+    if not splits.validation:
+        raise ValueError("Tuning needs a validation split; raise --validation-size/fraction.")
+    base_config = sized_config(base_config, source, target)
     keras.utils.set_random_seed(train_config.seed)
     hypermodel = TransformerHyperModel(
         space, base_config, train_config, data=(splits, source, target)
