@@ -38,7 +38,10 @@ def main():
     parser.add_argument("--lengths", default="16,32,64,128")
     parser.add_argument("--batch-sizes", default="1,64")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the script")
     args = parser.parse_args()
+    if args.smoke:
+        args.preset, args.lengths, args.batch_sizes, args.repeats = "tiny", "4", "2", 1
 
     import tensorflow as tf
 

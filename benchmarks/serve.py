@@ -57,7 +57,10 @@ def main():
     parser.add_argument("run_dir", nargs="?", default="runs/dates")
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the script")
     args = parser.parse_args()
+    if args.smoke:
+        args.calls, args.batch_size = 3, 4
 
     sentences = [s for s, _ in load_run(args.run_dir)[4].test]
     translator = Translator.from_run(args.run_dir)

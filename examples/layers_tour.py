@@ -29,7 +29,11 @@ def parse_args(argv=None):
     parser.add_argument("--out", default="runs/layers_tour", help="where the model is saved")
     parser.add_argument("--epochs", type=int, default=6, help="full size: 20")
     parser.add_argument("--examples", type=int, default=6000, help="training examples")
-    return parser.parse_args(argv)
+    parser.add_argument("--smoke", action="store_true", help="1 epoch on 256 examples")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.epochs, args.examples = 1, 256
+    return args
 
 
 ## Masks, made visible
@@ -144,6 +148,7 @@ def digits(row):
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(0)
     show_masks()
 
     ## Train

@@ -1,33 +1,62 @@
-"""Every example runs in smoke mode (tiny sizes, few steps), so none can rot."""
+"""Every example runs in smoke mode (tiny sizes, a few steps), so none can rot."""
 
 import pathlib
 import re
 import subprocess
 import sys
 
+import pytest
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 
-def test_layers_tour_smoke(tmp_path):
+def _run(script, *arguments, cwd):
     result = subprocess.run(
-        [
-            sys.executable,
-            str(EXAMPLES / "layers_tour.py"),
-            "--epochs",
-            "1",
-            "--examples",
-            "256",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "reloaded model gives identical logits: True" in result.stdout
+        [sys.executable, str(EXAMPLES / script), *arguments],
+        capture_output=True, text=True, timeout=600, check=False, cwd=cwd,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def test_every_example_is_tested():
+    tested = set(re.findall(r'"(\w+\.py)"', pathlib.Path(__file__).read_text()))
+    assert {p.name for p in EXAMPLES.glob("*.py")} <= tested
+
+
+def test_layers_tour_smoke(tmp_path):
+    out = _run(
+        "layers_tour.py", "--epochs", "1", "--examples", "256", "--out", str(tmp_path),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert "reloaded model gives identical logits: True" in out
     for check in ("from appending source padding", "before a changed target token"):
-        change = re.search(rf"max change {check}: (\S+)", result.stdout)
-        assert change and float(change.group(1)) < 1e-5, result.stdout
+        change = re.search(rf"max change {check}: (\S+)", out)
+        assert change and float(change.group(1)) < 1e-5, out
     assert (tmp_path / "reverser.keras").exists()
+
+
+def test_self_attention_walkthrough(tmp_path):
+    out = _run("self_attention_walkthrough.py", "--out", str(tmp_path), cwd=tmp_path)
+    assert "weights = softmax(scores) (5, 5)" in out and "row sums: [1. 1. 1. 1. 1.]" in out
+    assert (tmp_path / "self_attention.png").stat().st_size > 5000
+
+
+def test_translate_dates_smoke(tmp_path):
+    out = _run("translate_dates.py", "--smoke", "--out", str(tmp_path), cwd=tmp_path)
+    assert "test: exact match" in out and (tmp_path / "attention.png").exists()
+
+
+def test_own_corpus_smoke(tmp_path):
+    out = _run("own_corpus.py", "--smoke", "--out", str(tmp_path), cwd=tmp_path)
+    assert "finished: validation token accuracy" in out
+    assert (tmp_path / "numbers.tsv").exists() and (tmp_path / "run" / "model.keras").exists()
+
+
+@pytest.mark.parametrize("script", ["tune.py", "export_and_serve.py"])
+def test_search_and_export_examples_smoke(script, tmp_path):
+    out = _run(script, "--smoke", "--out", str(tmp_path), cwd=tmp_path)
+    if script == "tune.py":
+        assert "| trial | status | score |" in out and "winner:" in out
+    else:
+        assert "keras_transformer imported by the client: False" in out

@@ -1,16 +1,124 @@
-"""The README's Python tour runs as written, so it cannot drift from the code."""
+"""The README, tried as a new user would: every command and Python block in it runs.
 
+Commands run in the README's order in one scratch directory (so `train` makes the `runs/dates`
+that `evaluate` and `export` use), shrunk to smoke size by appending flags (argparse keeps the
+last value). `make demo` / `make test` are what the demo and CI run; `python examples/...`
+commands are run by tests/test_examples.py; the chief/worker lines (a real cluster's address)
+are what test_chief_and_two_workers_search_together runs on 127.0.0.1.
+"""
+
+import os
 import pathlib
 import re
+import shlex
+import subprocess
+import sys
 
-README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+import pytest
+
+from keras_transformer import cli
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+SMOKE_DATA = [
+    "--epochs", "1", "--steps-per-epoch", "2", "--train-size", "200", "--validation-size", "16",
+    "--test-size", "8",
+]  # fmt: skip
+SMOKE = {
+    "train": [*SMOKE_DATA, "--overwrite"],
+    "tune": [*SMOKE_DATA, "--max-trials", "1"],
+    "evaluate": ["--limit", "8"],
+}
 
 
-def test_readme_tour_builds_the_model_it_describes():
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-    tour = next(block for block in blocks if "keras.Model([source, target], logits)" in block)
-    namespace = {}
-    exec(compile(tour, str(README), "exec"), namespace)
-    model = namespace["model"]
-    assert [tuple(t.shape) for t in model.inputs] == [(None, None), (None, None)]
-    assert tuple(model.outputs[0].shape) == (None, None, 8000)
+def _blocks(language):
+    return re.findall(rf"```{language}\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def _commands():
+    commands = []
+    for block in _blocks("bash"):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = re.sub(r"\s+#.*$", "", line).strip()  # a trailing comment
+            if line and not line.startswith("#"):
+                commands.append(line)
+    return commands
+
+
+def _fra_tsv(path):
+    rows = ["Go.\tVa !\tCC-BY 2.0 (France)", "Hello!\tBonjour !\tCC-BY 2.0 (France)"]
+    rows += [f"I have {n} cats.\tJ'ai {n} chats.\tCC-BY 2.0 (France)" for n in range(2, 200)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    """A directory in which every README command has run, in order."""
+    directory = tmp_path_factory.mktemp("readme")
+    _fra_tsv(directory / "fra.tsv")
+    for name in ("benchmarks", "examples"):  # the README's commands run from a checkout
+        (directory / name).symlink_to(ROOT / name)
+    environment = dict(os.environ)
+    environment["PATH"] = f"{pathlib.Path(sys.executable).parent}:{environment['PATH']}"
+    examples_test = (ROOT / "tests" / "test_examples.py").read_text()
+    previous = os.getcwd()
+    os.chdir(directory)
+    try:
+        for command in _commands():
+            _run_command(command, directory, environment, examples_test)
+    finally:
+        os.chdir(previous)
+    return directory
+
+
+def _run_command(command, directory, environment, examples_test):
+    words = shlex.split(command)
+    if words[0] == "make" or words[0].startswith("KERASTUNER_"):
+        return  # the demo / CI themselves; the chief/worker test on 127.0.0.1
+    if words[0] == "python" and words[1].startswith("examples/"):
+        assert f'"{pathlib.Path(words[1]).name}"' in examples_test, command
+        return
+    if words[0] == "keras-transformer":
+        assert cli.main(words[1:] + SMOKE.get(words[1], [])) == 0, command
+        return
+    if "|" in command or words[0] in ("saved_model_cli", "python"):
+        if words[0] == "python":
+            command += " --smoke"
+        shell = command.replace("python ", f"{sys.executable} ", 1)
+        shell = shell.replace("| keras-transformer", f"| {sys.executable} -m keras_transformer")
+        result = subprocess.run(
+            shell, shell=True, cwd=directory, env=environment, capture_output=True,
+            text=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, (command, result.stdout[-2000:], result.stderr[-3000:])
+        return
+    pytest.fail(f"README command not covered by this test: {command}")
+
+
+def test_readme_commands_run(scratch):
+    commands = _commands()
+    assert sum(c.startswith("keras-transformer") for c in commands) >= 10
+    assert (scratch / "runs" / "dates" / "model.keras").exists()
+    assert (scratch / "exports" / "dates" / "saved_model.pb").exists()
+    assert (scratch / "exports" / "dates.keras").exists()
+    assert (scratch / "tune" / "dates" / "best.json").exists()
+    assert (scratch / "runs" / "best" / "model.keras").exists()
+
+
+def test_readme_python_blocks_run(scratch, monkeypatch):
+    """The blocks use what the commands made (runs/dates, exports/dates); the quickstart
+    trains at smoke size."""
+    import keras_transformer.training as training
+
+    monkeypatch.chdir(scratch)
+    real = training.TrainConfig
+
+    def smoke_config(**values):
+        values.update(epochs=1, steps_per_epoch=2, train_size=200, validation_size=16, test_size=8)
+        return real(**values)
+
+    monkeypatch.setattr(training, "TrainConfig", smoke_config)
+    blocks = _blocks("python")
+    assert len(blocks) >= 5
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), {"__name__": "readme"})

@@ -42,6 +42,17 @@ class ExportedTranslator(tf.Module):
         tokens, _ = self._search(self._translator.source_ids(text))
         return tokens
 
+    def track_used_variables(self):
+        """Tracks the raw `tf.Variable`s the functions capture (as Keras' ExportArchive
+        does): without this, TF1-style loaders (`saved_model_cli run`, TF Serving) cannot
+        find the Keras 3 variables."""
+        functions = (self.translate, self.serve, self.logits)
+        used = {}
+        for function in functions:
+            for variable in function.get_concrete_function().variables:
+                used[id(variable)] = variable
+        self._all_variables = list(used.values())
+
     @tf.function(input_signature=[_TEXT])
     def translate(self, text):
         """Translations of a batch of strings, `tf.string [batch]`."""
@@ -112,6 +123,7 @@ def export_saved_model(run_dir, export_dir, beam_width=None, alpha=0.6, max_leng
         (staging / "vocabularies").mkdir()
         vocabularies = _vocabulary_files(translator, staging / "vocabularies")
         module = ExportedTranslator(translator, options, vocabularies)
+        module.track_used_variables()
         tf.saved_model.save(
             module, str(staging / "model"), signatures={"serving_default": module.serve}
         )

@@ -90,6 +90,14 @@ def test_saved_model_cli_lists_the_serving_signature(exports):
     for name in ("inputs['text']", "outputs['translation']", "outputs['tokens']"):
         assert name in out
     assert "DT_STRING" in out and "DT_INT32" in out
+    # TF1-style loaders (saved_model_cli run, TF Serving) find every variable and run it.
+    result = subprocess.run(
+        [cli_path, "run", "--dir", str(exports[0]), "--tag_set", "serve", "--signature_def",
+         "serving_default", "--input_exprs", 'text=["4 mars 2021", ""]'],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Result for output key translation" in result.stdout
 
 
 def test_logits_function_scores_teacher_forced(run_dir, exports):
