@@ -54,6 +54,9 @@ class TrainConfig(JsonConfig):
     mixed_precision: bool = False
     # Compile the train step with XLA.
     jit_compile: bool = False
+    # tf.distribute strategy: "auto" (Mirrored over several local GPUs), "none", "mirrored"
+    # (local GPUs, or logical CPUs), "multiworker" (TF_CONFIG).
+    strategy: str = "auto"
     # Stop when validation masked accuracy has not improved for this many epochs.
     early_stopping_patience: int | None = None
     # Seed of the data splits, shuffling and initialization.
@@ -68,6 +71,11 @@ class TrainConfig(JsonConfig):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value <= 0):
                 raise ValueError(f"{name} must be None or a positive integer; received {value!r}.")
+        if self.strategy not in ("auto", "none", "mirrored", "multiworker"):
+            raise ValueError(
+                "strategy must be one of auto, none, mirrored, multiworker; received "
+                f"{self.strategy!r}."
+            )
         if self.tokenizer not in KINDS:
             raise ValueError(f"tokenizer must be one of {KINDS}; received {self.tokenizer!r}.")
         if not 0 <= self.label_smoothing < 1:

@@ -18,12 +18,27 @@ def precision_policy(mixed_precision):
     return "mixed_float16" if gpus() else "mixed_bfloat16"
 
 
-def choose_strategy():
-    """MirroredStrategy over the local GPUs when there are several, else the default one
-    (which places work on the single GPU, if any, or the CPU)."""
+STRATEGIES = ("auto", "none", "mirrored", "multiworker")
+
+
+def choose_strategy(name="auto"):
+    """The `tf.distribute` strategy for `name`:
+
+    - `"auto"`: MirroredStrategy over the local GPUs when there are several, else `"none"`;
+    - `"none"`: the default strategy (the single GPU if there is one, else the CPU);
+    - `"mirrored"`: MirroredStrategy over the local GPUs, or over the logical CPU devices
+      when there is no GPU (configure them with `tf.config.set_logical_device_configuration`);
+    - `"multiworker"`: MultiWorkerMirroredStrategy, the cluster read from `TF_CONFIG`.
+      Keras 3.15's `model.fit` does not run under it yet (keras-team/keras#20585).
+    """
+    if name not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}; received {name!r}.")
     found = gpus()
-    if len(found) > 1:
-        logger.info("Training on %d GPUs with MirroredStrategy.", len(found))
-        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "mirrored" or (name == "auto" and len(found) > 1):
+        devices = [d.name for d in tf.config.list_logical_devices("GPU" if found else "CPU")]
+        logger.info("Training with MirroredStrategy over %s.", ", ".join(devices))
+        return tf.distribute.MirroredStrategy(devices)
     logger.info("Training on %s.", "1 GPU" if found else "the CPU")
     return tf.distribute.get_strategy()

@@ -201,7 +201,7 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
         ]
         train_data = datasets[0].repeat() if train_config.steps_per_epoch else datasets[0]
         validation_data = datasets[1] if len(datasets) > 1 else None
-        with choose_strategy().scope():
+        with choose_strategy(train_config.strategy).scope():
             model = compile_model(build_transformer(model_config), model_config, train_config)
         checkpoints = GoodCheckpoint(run_dir / "checkpoints")
         history = HistoryFile(run_dir / "history.json")

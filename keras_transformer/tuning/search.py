@@ -15,8 +15,10 @@ import pathlib
 
 import keras
 import keras_tuner
+import tensorflow as tf
 
 from keras_transformer.models import TransformerConfig
+from keras_transformer.training.devices import choose_strategy
 from keras_transformer.training.trainer import prepare_data, sized_config
 from keras_transformer.tuning.hypermodel import TransformerHyperModel
 from keras_transformer.tuning.space import MODEL_NAMES, TRAINING_NAMES, parse_space
@@ -105,6 +107,9 @@ def tune(
         arguments["max_epochs"] = hyperband_max_epochs or train_config.epochs
     else:
         arguments["max_trials"] = max_trials
+    strategy = choose_strategy(train_config.strategy)
+    if strategy is not tf.distribute.get_strategy():  # keras-tuner builds each trial in it
+        arguments["distribution_strategy"] = strategy
     search = TUNERS[tuner](**arguments)
     search.search(
         epochs=train_config.epochs,
