@@ -1,0 +1,145 @@
+"""Training step time: our Transformer vs the same encoder-decoder built from KerasHub's layers.
+
+Same sizes, same synthetic data, `model.fit`, alternated in one run. Step times come from a
+callback (median after warm-up), not from whole `fit` calls. Needs the benchmark extra:
+`pip install -e '.[bench]'` (keras-hub).
+
+    python benchmarks/train_throughput.py --preset tutorial
+    python benchmarks/train_throughput.py --preset tutorial --precision mixed_bfloat16
+"""
+
+import argparse
+import statistics
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import keras_transformer as kt
+from keras_transformer.training import TrainConfig, compile_model
+
+
+class StepTimer(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.times = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter() - self.started)
+
+
+def matmul_peak(dtype, size=2048, repeats=10):
+    """Measured GFLOP/s of a square matmul (the machine's practical peak)."""
+    a = tf.random.normal((size, size), dtype=tf.float32)
+    a = tf.cast(a, dtype)
+    matmul = tf.function(lambda x: tf.matmul(x, x))
+    matmul(a).numpy()
+    started = time.perf_counter()
+    for _ in range(repeats):
+        result = matmul(a)
+    result.numpy()
+    return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e9
+
+
+def forward_flops(config, batch, length):
+    """Matmul FLOPs of one forward pass (attention included, softmax etc. not)."""
+    d, ff, n = config.hidden_dim, config.intermediate_dim, config.num_layers
+    v = config.target_vocabulary
+    encoder = n * (2 * (4 * d * d + 2 * d * ff) + 4 * length * d)
+    decoder = n * (2 * (8 * d * d + 2 * d * ff) + 8 * length * d)
+    return batch * length * (encoder + decoder + 2 * d * v)
+
+
+def keras_hub_model(config):
+    import keras_hub
+
+    layers = keras_hub.layers
+    source = keras.Input((None,), dtype="int32", name="encoder_inputs")
+    target = keras.Input((None,), dtype="int32", name="decoder_inputs")
+    arguments = dict(
+        intermediate_dim=config.intermediate_dim, num_heads=config.num_heads,
+        dropout=config.dropout, layer_norm_epsilon=config.layer_norm_epsilon,
+    )  # fmt: skip
+    x = layers.TokenAndPositionEmbedding(
+        config.vocabulary_size, config.sequence_length, config.hidden_dim, mask_zero=True
+    )(source)
+    for _ in range(config.num_layers):
+        x = layers.TransformerEncoder(**arguments)(x)
+    y = layers.TokenAndPositionEmbedding(
+        config.target_vocabulary, config.sequence_length, config.hidden_dim, mask_zero=True
+    )(target)
+    for _ in range(config.num_layers):
+        y = layers.TransformerDecoder(**arguments)(y, x)
+    logits = keras.layers.Dense(config.target_vocabulary, dtype="float32")(y)
+    model = keras.Model({"encoder_inputs": source, "decoder_inputs": target}, logits)
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-4, beta_1=0.9, beta_2=0.98, epsilon=1e-9),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="tutorial")
+    parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--length", type=int, default=64)
+    parser.add_argument("--vocabulary-size", type=int, default=8000)
+    parser.add_argument("--steps", type=int, default=12, help="timed steps per round")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the script")
+    args = parser.parse_args()
+    if args.smoke:
+        args.preset, args.steps, args.warmup, args.rounds, args.length = "tiny", 2, 1, 1, 16
+
+    keras.config.set_dtype_policy(args.precision)
+    config = kt.TransformerConfig.preset(
+        args.preset, vocabulary_size=args.vocabulary_size, sequence_length=max(args.length, 64)
+    )
+    rng = np.random.default_rng(0)
+    shape = (args.batch_size, args.length)
+    inputs = {
+        "encoder_inputs": rng.integers(1, args.vocabulary_size, shape).astype("int32"),
+        "decoder_inputs": rng.integers(1, args.vocabulary_size, shape).astype("int32"),
+    }
+    labels = rng.integers(1, args.vocabulary_size, shape).astype("int32")
+    data = tf.data.Dataset.from_tensors((inputs, labels)).repeat()
+
+    models = {
+        "keras_transformer": compile_model(
+            kt.build_transformer(config), config, TrainConfig(warmup_steps=4000)
+        ),
+        "KerasHub layers": keras_hub_model(config),
+    }
+    times = {name: [] for name in models}
+    for _ in range(args.rounds):  # alternate, so drifts in machine speed hit both
+        for name, model in models.items():
+            timer = StepTimer()
+            model.fit(data, epochs=1, steps_per_epoch=args.warmup + args.steps,
+                      callbacks=[timer], verbose=0)  # fmt: skip
+            times[name] += timer.times[args.warmup :]
+
+    flops = 3 * forward_flops(config, args.batch_size, args.length)
+    peak = matmul_peak(tf.float32 if args.precision == "float32" else tf.bfloat16)
+    tokens = args.batch_size * args.length
+    print(
+        f"{args.preset} preset, {args.precision}, batch {args.batch_size} x length "
+        f"{args.length}, vocabulary {args.vocabulary_size}; assumed {flops / 1e9:.1f} GFLOP "
+        f"per step (3x the forward matmuls); measured matmul peak {peak:.0f} GFLOP/s"
+    )
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, median in medians.items():
+        print(f"{name:<18} {1000 * median:8.1f} ms/step {tokens / median:10.0f} target tokens/s "
+              f"{100 * flops / median / 1e9 / peak:5.1f}% of peak")  # fmt: skip
+    ratio = medians["KerasHub layers"] / medians["keras_transformer"]
+    print(f"keras_transformer is {ratio:.2f}x the speed of the KerasHub layers")
+
+
+if __name__ == "__main__":
+    main()
