@@ -51,13 +51,16 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
         return super().__call__(y_true, y_pred, sample_weight=weights)
 
     def call(self, y_true, y_pred):
-        log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)
+        # With z = logits: -log p_v = logsumexp(z) - z_v, so the smoothed loss is
+        # logsumexp(z) - (1 - ε) z_true - ε mean(z): no (batch, length, vocabulary) log-prob
+        # tensor is materialized, which matters with large vocabularies.
+        logits = ops.cast(y_pred, "float32")
         labels = ops.expand_dims(ops.cast(y_true, "int32"), -1)
-        nll = -ops.squeeze(ops.take_along_axis(log_probs, labels, axis=-1), -1)
-        if not self.label_smoothing:
-            return nll
-        smooth = -ops.mean(log_probs, axis=-1)
-        return (1.0 - self.label_smoothing) * nll + self.label_smoothing * smooth
+        true_logit = ops.squeeze(ops.take_along_axis(logits, labels, axis=-1), -1)
+        loss = ops.logsumexp(logits, axis=-1) - (1.0 - self.label_smoothing) * true_logit
+        if self.label_smoothing:
+            loss -= self.label_smoothing * ops.mean(logits, axis=-1)
+        return loss
 
     def get_config(self):
         return {
