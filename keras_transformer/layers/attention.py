@@ -132,6 +132,15 @@ class _MultiHeadAttentionBase(keras.layers.Layer):
             context = ops.einsum(
                 "bnts,bsnh->btnh", self._attention_dropout(scores, training=training), value
             )
+        if mask is not None:
+            # A query with no key to attend to (an all-padding sequence, e.g. an empty input)
+            # gets nothing rather than a uniform average over padding, so its result does
+            # not depend on how much padding there is.
+            attends = ops.any(mask, axis=-1)  # (batch|1, 1, T)
+            attends_to_something = ops.transpose(attends, (0, 2, 1))[..., None]  # (b, T, 1, 1)
+            context = context * ops.cast(attends_to_something, context.dtype)
+            if scores is not None:
+                scores = scores * ops.cast(attends[..., None], scores.dtype)
         shape = ops.shape(context)
         # (batch, T, heads, head_dim) -> (batch, T, heads * head_dim)
         context = ops.reshape(context, (shape[0], shape[1], self.num_heads * self.head_dim))

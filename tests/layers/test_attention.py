@@ -231,3 +231,15 @@ def test_cross_attention_layer_checks(rng):
         [queries, context],
         expected_output_shape=(BATCH, LENGTH, HIDDEN),
     )
+
+
+def test_a_query_with_no_visible_key_gets_nothing_whatever_the_padding(rng):
+    # An all-padding sequence (an empty input) must not depend on how much padding it has.
+    layer = kt.MultiHeadSelfAttention(num_heads=HEADS, use_bias=False)
+    for length in (3, 7):
+        x = rng.normal(size=(1, length, HIDDEN)).astype("float32")
+        output, scores = layer(x, padding_mask=np.zeros((1, length)), return_attention_scores=True)
+        fused = layer(x, padding_mask=np.zeros((1, length)))
+        np.testing.assert_allclose(np.asarray(output), 0.0, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(fused), 0.0, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(scores), 0.0)
