@@ -4,6 +4,7 @@ import dataclasses
 
 from keras_transformer.data.tokenizers import KINDS
 from keras_transformer.json_config import JsonConfig
+from keras_transformer.training.devices import STRATEGIES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,11 +72,8 @@ class TrainConfig(JsonConfig):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value <= 0):
                 raise ValueError(f"{name} must be None or a positive integer; received {value!r}.")
-        if self.strategy not in ("auto", "none", "mirrored", "multiworker"):
-            raise ValueError(
-                "strategy must be one of auto, none, mirrored, multiworker; received "
-                f"{self.strategy!r}."
-            )
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {STRATEGIES}; received {self.strategy!r}.")
         if self.tokenizer not in KINDS:
             raise ValueError(f"tokenizer must be one of {KINDS}; received {self.tokenizer!r}.")
         if not 0 <= self.label_smoothing < 1:
