@@ -59,11 +59,17 @@ def _given(args, cls):
     }
 
 
+def _log_progress():
+    """Our progress messages at INFO; other libraries' loggers (TensorFlow's) stay at WARNING."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("keras_transformer").setLevel(logging.INFO)
+
+
 def _train(args):
     from keras_transformer.models import TransformerConfig
     from keras_transformer.training import TrainConfig, train
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _log_progress()
     model_overrides = _given(args, TransformerConfig)
     if args.config:
         model_config = TransformerConfig.from_json(args.config).replace(**model_overrides)
@@ -194,7 +200,7 @@ def _tune(args):
     from keras_transformer.training import TrainConfig
     from keras_transformer.tuning import DEFAULT_SPACE, train_command, tune
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _log_progress()
     model_values, train_values = _given(args, TransformerConfig), _given(args, TrainConfig)
     base = TransformerConfig.preset(args.preset, **model_values)
     train_config = TrainConfig(corpus=args.corpus, out=args.out, **train_values)

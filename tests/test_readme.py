@@ -3,14 +3,16 @@
 Commands run in the README's order in one scratch directory (so `train` makes the `runs/dates`
 that `evaluate` and `export` use), shrunk to smoke size by appending flags (argparse keeps the
 last value). `make demo` / `make test` are what the demo and CI run; `python examples/...`
-commands are run by tests/test_examples.py; the chief/worker lines (a real cluster's address)
-are what test_chief_and_two_workers_search_together runs on 127.0.0.1.
+commands are run by tests/test_examples.py; the tuning chief/worker lines (a real cluster's
+address) are what test_chief_and_two_workers_search_together runs on 127.0.0.1. Lines that set
+shell variables start a shell script that runs, smoke-sized and on free ports, at its `wait`.
 """
 
 import os
 import pathlib
 import re
 import shlex
+import socket
 import subprocess
 import sys
 
@@ -63,12 +65,42 @@ def scratch(tmp_path_factory):
     examples_test = (ROOT / "tests" / "test_examples.py").read_text()
     previous = os.getcwd()
     os.chdir(directory)
+    script = []
     try:
         for command in _commands():
+            if script or re.match(r"(?!KERASTUNER_)\w+=", command):
+                script.append(command)
+                if command == "wait":
+                    _run_script(script, directory, environment)
+                    script = []
+                continue
             _run_command(command, directory, environment, examples_test)
     finally:
         os.chdir(previous)
     return directory
+
+
+def _run_script(lines, directory, environment):
+    """A group of lines (variables, commands in the background, `wait`) as one bash script;
+    `keras-transformer` commands smoke-sized, 127.0.0.1 ports replaced by free ones."""
+    text = "set -e\npids=()\n"
+    for line in lines:
+        background = line.endswith("&")
+        line = line.removesuffix("&").rstrip()
+        words = shlex.split(line)
+        if "keras-transformer" in words:
+            line += " " + shlex.join(SMOKE.get(words[words.index("keras-transformer") + 1], []))
+        text += line + (" & pids+=($!)\n" if background else "\n")
+    for port in sorted(set(re.findall(r"127\.0\.0\.1:(\d+)", text))):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            text = text.replace(f"127.0.0.1:{port}", f"127.0.0.1:{s.getsockname()[1]}")
+    text = text.replace("\nwait\n", '\nfor pid in "${pids[@]}"; do wait $pid; done\n')
+    result = subprocess.run(
+        ["bash", "-c", text], cwd=directory, env=environment, capture_output=True, text=True,
+        timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, (text, result.stdout[-2000:], result.stderr[-3000:])
 
 
 def _run_command(command, directory, environment, examples_test):
@@ -103,6 +135,9 @@ def test_readme_commands_run(scratch):
     assert (scratch / "exports" / "dates.keras").exists()
     assert (scratch / "tune" / "dates" / "best.json").exists()
     assert (scratch / "runs" / "best" / "model.keras").exists()
+    two_workers = scratch / "runs" / "two-workers"
+    assert (two_workers / "model.keras").exists()
+    assert (two_workers / "workers" / "worker-1" / "model.keras").exists()
 
 
 def test_readme_python_blocks_run(scratch, monkeypatch):

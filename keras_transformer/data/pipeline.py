@@ -107,4 +107,8 @@ def make_dataset(
     # order, so it is the same every epoch: count it once for progress bars and `fit`.
     batches = int(dataset.reduce(0, lambda count, _: count + 1))
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    # Under tf.distribute every worker runs this pipeline (same seed, same order) and keeps
+    # its share of each global batch; the data is in memory, so there are no files to shard.
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)

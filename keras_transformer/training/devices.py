@@ -4,6 +4,8 @@ import logging
 
 import tensorflow as tf
 
+from keras_transformer.training.multiworker import enable_multiworker_fit
+
 logger = logging.getLogger("keras_transformer")
 
 
@@ -28,14 +30,19 @@ def choose_strategy(name="auto"):
     - `"none"`: the default strategy (the single GPU if there is one, else the CPU);
     - `"mirrored"`: MirroredStrategy over the local GPUs, or over the logical CPU devices
       when there is no GPU (configure them with `tf.config.set_logical_device_configuration`);
-    - `"multiworker"`: MultiWorkerMirroredStrategy, the cluster read from `TF_CONFIG`.
-      Keras 3.15's `model.fit` does not run under it yet (keras-team/keras#20585).
+    - `"multiworker"`: MultiWorkerMirroredStrategy, the cluster read from `TF_CONFIG`
+      (create it before any other TensorFlow op runs). `model.fit` runs under it thanks to
+      `multiworker.enable_multiworker_fit`, which works around keras-team/keras#20585.
     """
     if name not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}; received {name!r}.")
     found = gpus()
     if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        enable_multiworker_fit()
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        logger.info("Training with MultiWorkerMirroredStrategy, %d replicas in sync.",
+                    strategy.num_replicas_in_sync)  # fmt: skip
+        return strategy
     if name == "mirrored" or (name == "auto" and len(found) > 1):
         devices = [d.name for d in tf.config.list_logical_devices("GPU" if found else "CPU")]
         logger.info("Training with MirroredStrategy over %s.", ", ".join(devices))

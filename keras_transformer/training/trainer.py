@@ -4,6 +4,9 @@ The run directory holds everything needed to resume, evaluate, translate and exp
 `config.json`, `train_config.json`, the tokenizers, the data splits, `checkpoints/`,
 `backup/` (Keras `BackupAndRestore`, so re-running the same command resumes), `logs/`
 (TensorBoard), `history.json`, `training_curves.png`, `model.keras` and `run.json`.
+
+Under `--strategy multiworker` the chief writes the run directory; every other worker keeps
+its own copy (resumable in the same way) in `workers/<task>-<index>/` inside it.
 """
 
 import dataclasses
@@ -26,6 +29,7 @@ from keras_transformer.training.config import TrainConfig
 from keras_transformer.training.devices import choose_strategy, precision_policy
 from keras_transformer.training.losses import MaskedSparseCategoricalCrossentropy
 from keras_transformer.training.metrics import MaskedAccuracy
+from keras_transformer.training.multiworker import worker_identity
 from keras_transformer.training.schedules import TransformerSchedule
 
 logger = logging.getLogger("keras_transformer")
@@ -179,6 +183,12 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
         ValueError: it holds an unfinished run with other settings.
     """
     started = time.perf_counter()
+    # First: MultiWorkerMirroredStrategy must exist before any other TensorFlow op runs.
+    strategy = choose_strategy(train_config.strategy)
+    is_chief, worker = worker_identity(strategy)
+    if not is_chief:
+        worker_dir = pathlib.Path(train_config.out) / "workers" / worker
+        train_config = train_config.replace(out=str(worker_dir))
     run_dir, model_config, source, target, splits = _prepare_run(
         model_config, train_config, overwrite
     )
@@ -201,7 +211,7 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
         ]
         train_data = datasets[0].repeat() if train_config.steps_per_epoch else datasets[0]
         validation_data = datasets[1] if len(datasets) > 1 else None
-        with choose_strategy(train_config.strategy).scope():
+        with strategy.scope():
             model = compile_model(build_transformer(model_config), model_config, train_config)
         checkpoints = GoodCheckpoint(run_dir / "checkpoints")
         history = HistoryFile(run_dir / "history.json")

@@ -1,6 +1,9 @@
-"""tf.distribute: MirroredStrategy over two logical CPU devices trains like one device."""
+"""tf.distribute: MirroredStrategy over two logical CPU devices, and two worker processes
+under MultiWorkerMirroredStrategy, train like one device."""
 
 import json
+import os
+import socket
 import subprocess
 import sys
 
@@ -52,6 +55,71 @@ def test_mirrored_on_two_cpus_matches_one_device(tmp_path):
     assert len(single) == len(mirrored) == 4 and single[-1] < single[0]
     for one, two in zip(single, mirrored, strict=True):
         assert abs(one - two) <= 1e-4, (single, mirrored)
+
+
+def _free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def _losses(run_dir):
+    return [record["loss"] for record in json.loads((run_dir / "history.json").read_text())]
+
+
+def test_two_workers_train_together_and_the_chief_writes_the_run(tmp_path):
+    from keras_transformer.data.tsv import write_tsv
+
+    corpus = tmp_path / "corpus.tsv"
+    write_tsv([("3 1 4 1 5 9", "2 6 5")] * 256, corpus)  # equal pairs: see SCRIPT
+    common = [
+        sys.executable, "-m", "keras_transformer", "train", "--corpus", str(corpus),
+        "--sequence-length", "16", "--hidden-dim", "16", "--intermediate-dim", "32",
+        "--num-heads", "2", "--num-layers", "1", "--dropout", "0", "--label-smoothing", "0",
+        "--epochs", "2", "--batch-size", "32", "--warmup-steps", "20",
+        "--validation-fraction", "0.125", "--test-fraction", "0",
+    ]  # fmt: skip
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    workers = []
+    for index in range(2):
+        config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
+        environment = dict(os.environ, TF_CONFIG=json.dumps(config))
+        command = common + ["--out", str(tmp_path / "run"), "--strategy", "multiworker"]
+        workers.append(subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True))  # fmt: skip
+    try:
+        outputs = [worker.communicate(timeout=300)[0] for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
+    for worker, output in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, output[-3000:]
+    assert "2 replicas in sync" in outputs[0]
+
+    chief, other = tmp_path / "run", tmp_path / "run" / "workers" / "worker-1"
+    assert (chief / "model.keras").is_file()
+    assert sorted(p.name for p in (chief / "checkpoints").iterdir()) == [
+        "epoch-001.weights.h5", "epoch-002.weights.h5",
+    ]  # fmt: skip
+    assert json.loads((chief / "run.json").read_text())["status"] == "finished"
+    assert (other / "model.keras").is_file()  # the other worker's copy, out of the chief's way
+
+    # Both workers log the same (all-reduced) losses, and they match one process with the
+    # same global batch.
+    single = subprocess.run(
+        common + ["--out", str(tmp_path / "single"), "--strategy", "none"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert single.returncode == 0, single.stderr[-3000:]
+    expected = _losses(tmp_path / "single")
+    assert len(expected) == 2 and expected[1] < expected[0]
+    for run_dir in (chief, other):
+        for one, two in zip(expected, _losses(run_dir), strict=True):
+            assert abs(one - two) <= 1e-4, (expected, _losses(run_dir))
 
 
 def test_strategy_names_are_checked():

@@ -1,0 +1,88 @@
+"""`model.fit` under `tf.distribute.MultiWorkerMirroredStrategy` with Keras 3.
+
+Keras 3's TensorFlow trainer (3.15 at the time of writing, keras-team/keras#20585) fails
+under MultiWorkerMirroredStrategy in two places:
+
+1. `_maybe_symbolic_build` reduces the first distributed batch with an eager
+   `strategy.reduce("MEAN", batch)` just to learn its shapes, which cannot convert the
+   per-replica batch (`ValueError: Attempt to convert a value (PerReplica...`).
+2. `reduce_per_replica` averages each log across workers with
+   `strategy.reduce("MEAN", value, axis=0)`, which fails for the scalar losses and metrics
+   (`Invalid reduction dimension 0 for input with 0 dimensions`).
+
+`enable_multiworker_fit()` replaces both with versions that differ only under a
+multi-worker strategy: the symbolic build reads the shapes from this worker's first
+replica, and logs are averaged across all replicas with `axis=None`. Every other strategy
+goes through the original Keras code.
+"""
+
+import json
+import os
+
+import tensorflow as tf
+from keras.src import tree
+from keras.src.backend.tensorflow import trainer as tf_trainer
+
+
+def _multi_worker(strategy):
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
+        strategy.extended._in_multi_worker_mode()
+    )
+
+
+def _first_replica(strategy, value):
+    if isinstance(value, tf.distribute.DistributedValues):
+        return strategy.experimental_local_results(value)[0]
+    return value
+
+
+def _fixed_reduce_per_replica(original):
+    def reduce_per_replica(values, strategy, reduction):
+        if not _multi_worker(strategy) or reduction not in ("auto", "mean"):
+            return original(values, strategy, reduction)
+        return tree.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
+
+    reduce_per_replica.keras_transformer_fix = True
+    return reduce_per_replica
+
+
+def _fixed_symbolic_build(original):
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        strategy = self.distribute_strategy
+        if iterator is None or not _multi_worker(strategy):
+            return original(self, iterator=iterator, data_batch=data_batch)
+        for _, _, batches in iterator:
+            batch = next(batches)
+            data_batch = tree.map_structure(lambda v: _first_replica(strategy, v), batch)
+            break
+        with strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
+    _maybe_symbolic_build.keras_transformer_fix = True
+    return _maybe_symbolic_build
+
+
+def enable_multiworker_fit():
+    """Lets Keras 3's `model.fit`/`evaluate` run under MultiWorkerMirroredStrategy.
+
+    Idempotent; other strategies are unaffected.
+    """
+    if not getattr(tf_trainer.reduce_per_replica, "keras_transformer_fix", False):
+        tf_trainer.reduce_per_replica = _fixed_reduce_per_replica(tf_trainer.reduce_per_replica)
+    trainer_class = tf_trainer.TensorFlowTrainer
+    if not getattr(trainer_class._maybe_symbolic_build, "keras_transformer_fix", False):
+        trainer_class._maybe_symbolic_build = _fixed_symbolic_build(
+            trainer_class._maybe_symbolic_build
+        )
+
+
+def worker_identity(strategy):
+    """`(is_chief, name)` of this process: the chief is the `chief` task or, when the cluster
+    has none, worker 0 (TF_CONFIG conventions). A single process is its own chief."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True, "chief"
+    task_type, task_id = resolver.task_type, resolver.task_id or 0
+    has_chief = "chief" in json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    is_chief = task_type == "chief" or (task_type == "worker" and task_id == 0 and not has_chief)
+    return is_chief, f"{task_type}-{task_id}"
