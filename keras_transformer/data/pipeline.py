@@ -5,6 +5,8 @@ import tensorflow as tf
 
 from keras_transformer.data.tokenizers import END_ID, PAD_ID, START_ID
 
+PADDINGS = ("bucketed", "fixed")
+
 
 def default_bucket_boundaries(sequence_length):
     """Upper lengths of the buckets: steps of 8 up to 64, then of 16, 32, ... (exclusive)."""
@@ -46,6 +48,7 @@ def make_dataset(
     shuffle=True,
     seed=0,
     bucket_boundaries=None,
+    padding="bucketed",
 ):
     """A `tf.data.Dataset` of `({"encoder_inputs", "decoder_inputs"}, labels)` batches.
 
@@ -62,6 +65,9 @@ def make_dataset(
         shuffle: bool. Defaults to `True`.
         seed: int. Shuffle seed. Defaults to `0`.
         bucket_boundaries: list of int, or None for `default_bucket_boundaries`.
+        padding: `"bucketed"` (the default, described above) or `"fixed"`: no buckets, every
+            batch padded to `sequence_length` (one shape for every step, at the cost of
+            computing on padding).
 
     Returns:
         A dataset of dicts with int32 `encoder_inputs` `(batch, source_length)`,
@@ -71,6 +77,8 @@ def make_dataset(
         raise ValueError("make_dataset received no pairs; the split is empty.")
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive; received {batch_size}.")
+    if padding not in PADDINGS:
+        raise ValueError(f"padding must be one of {PADDINGS}; received {padding!r}.")
     sources = np.array([source for source, _ in pairs], dtype=object)
     targets = np.array([target for _, target in pairs], dtype=object)
     dataset = tf.data.Dataset.from_tensor_slices((sources, targets))
@@ -86,16 +94,21 @@ def make_dataset(
 
     # Tokenize in chunks (fast, vectorized), then go back to single examples for bucketing.
     dataset = dataset.batch(1024).map(encode).unbatch().map(trim)
-    boundaries = bucket_boundaries or default_bucket_boundaries(sequence_length)
-    dataset = dataset.bucket_by_sequence_length(
-        element_length_func=lambda source, decoder_inputs, _: tf.maximum(
-            tf.shape(source)[0], tf.shape(decoder_inputs)[0]
-        ),
-        bucket_boundaries=boundaries,
-        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-        padding_values=(PAD_ID, PAD_ID, PAD_ID),
-        pad_to_bucket_boundary=False,
-    )
+    if padding == "fixed":
+        dataset = dataset.padded_batch(
+            batch_size, padded_shapes=([sequence_length],) * 3, padding_values=(PAD_ID,) * 3
+        )
+    else:
+        boundaries = bucket_boundaries or default_bucket_boundaries(sequence_length)
+        dataset = dataset.bucket_by_sequence_length(
+            element_length_func=lambda source, decoder_inputs, _: tf.maximum(
+                tf.shape(source)[0], tf.shape(decoder_inputs)[0]
+            ),
+            bucket_boundaries=boundaries,
+            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            padding_values=(PAD_ID, PAD_ID, PAD_ID),
+            pad_to_bucket_boundary=False,
+        )
     dataset = dataset.map(
         lambda source, decoder_inputs, labels: (
             {"encoder_inputs": source, "decoder_inputs": decoder_inputs},

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from keras_transformer.data.pipeline import PADDINGS
 from keras_transformer.data.tokenizers import KINDS
 from keras_transformer.json_config import JsonConfig
 from keras_transformer.training.devices import STRATEGIES
@@ -24,8 +25,11 @@ class TrainConfig(JsonConfig):
     out: str = "runs/dates"
     # Passes over the training split.
     epochs: int = 10
-    # Sentence pairs per batch (batches are length-bucketed).
+    # Sentence pairs per batch.
     batch_size: int = 64
+    # "bucketed": batches of similar lengths, each padded to its longest pair; "fixed": every
+    # batch padded to the model's sequence_length.
+    padding: str = "bucketed"
     # Optimizer steps per epoch; None = one pass over the training split.
     steps_per_epoch: int | None = None
     # "character" or "wordpiece", learnt from the training split only.
@@ -74,6 +78,8 @@ class TrainConfig(JsonConfig):
                 raise ValueError(f"{name} must be None or a positive integer; received {value!r}.")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}; received {self.strategy!r}.")
+        if self.padding not in PADDINGS:
+            raise ValueError(f"padding must be one of {PADDINGS}; received {self.padding!r}.")
         if self.tokenizer not in KINDS:
             raise ValueError(f"tokenizer must be one of {KINDS}; received {self.tokenizer!r}.")
         if not 0 <= self.label_smoothing < 1:

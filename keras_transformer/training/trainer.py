@@ -205,6 +205,7 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
                 train_config.batch_size,
                 shuffle=shuffle,
                 seed=train_config.seed,
+                padding=train_config.padding,
             )
             for pairs, shuffle in ((splits.train, True), (splits.validation, False))
             if pairs

@@ -79,3 +79,21 @@ def test_empty_split_is_a_clear_error(corpus):
     _, source, target = corpus
     with pytest.raises(ValueError, match="no pairs"):
         make_dataset([], source, target, 8, 4)
+
+
+def test_fixed_padding_gives_one_shape_and_the_same_tokens(corpus):
+    fixed = _batches(corpus, padding="fixed", shuffle=False)
+    bucketed = _batches(corpus, shuffle=False)
+    for inputs, labels in fixed:
+        assert inputs["encoder_inputs"].shape[1] == inputs["decoder_inputs"].shape[1] == 48
+        assert labels.shape[1] == 48
+    assert sum(len(labels) for _, labels in fixed) == 600
+
+    def tokens(batches):
+        return sorted(tuple(row[row != 0]) for _, labels in batches for row in labels.numpy())
+
+    assert tokens(fixed) == tokens(bucketed)
+    real = sum(int((labels.numpy() != 0).sum()) for _, labels in fixed)
+    assert real < 0.5 * 600 * 48  # most of a fixed-length batch is padding here
+    with pytest.raises(ValueError, match="padding must be one of"):
+        _batches(corpus, padding="ragged")

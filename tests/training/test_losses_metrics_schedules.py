@@ -36,6 +36,33 @@ def test_loss_equals_reference_and_ignores_padding(rng, smoothing):
     )
 
 
+@pytest.mark.parametrize("jit_compile", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_loss_gradient_is_softmax_minus_smoothed_target(rng, smoothing, jit_compile):
+    """The hand-written gradient equals the analytic one: (softmax - target) on real tokens,
+    divided by their number, and 0 on padding."""
+    import tensorflow as tf
+
+    labels = np.array([[4, 2, 3, 0, 0], [1, 1, 0, 0, 0]])
+    logits = rng.normal(size=(2, 5, 7)).astype("float32") * 3
+    loss = MaskedSparseCategoricalCrossentropy(label_smoothing=smoothing)
+
+    @tf.function(jit_compile=jit_compile)
+    def gradient(logits):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            value = loss(labels, logits)
+        return value, tape.gradient(value, logits)
+
+    value, computed = gradient(tf.constant(logits))
+    softmax = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    target = np.full(logits.shape, smoothing / 7) + np.eye(7)[labels] * (1 - smoothing)
+    mask = (labels != 0)[..., None]
+    expected = (softmax - target) * mask / mask.sum()
+    np.testing.assert_allclose(float(value), _reference_loss(labels, logits, smoothing), 1e-5)
+    np.testing.assert_allclose(computed.numpy(), expected, atol=1e-6)
+
+
 def test_loss_sample_weight_and_config(rng):
     labels = np.array([[4, 2, 0], [1, 1, 1]])
     logits = rng.normal(size=(2, 3, 6)).astype("float32")
