@@ -83,7 +83,7 @@ class TransformerHyperModel(keras_tuner.HyperModel):
         def dataset(pairs, shuffle):
             return make_dataset(
                 pairs, source, target, model_config.sequence_length, train_config.batch_size,
-                shuffle=shuffle, seed=train_config.seed,
+                shuffle=shuffle, seed=train_config.seed, padding=train_config.padding,
             )  # fmt: skip
 
         train_data = dataset(splits.train, True)
