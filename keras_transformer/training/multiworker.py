@@ -16,18 +16,12 @@ replica, and logs are averaged across all replicas with `axis=None`. Every other
 goes through the original Keras code.
 """
 
-import json
-import os
-
 import tensorflow as tf
 from keras.src import tree
 from keras.src.backend.tensorflow import trainer as tf_trainer
 
-
-def _multi_worker(strategy):
-    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
-        strategy.extended._in_multi_worker_mode()
-    )
+# Keras' own test for "MultiWorkerMirroredStrategy with several workers".
+_multi_worker = tf_trainer._collective_all_reduce_multi_worker
 
 
 def _first_replica(strategy, value):
@@ -83,6 +77,6 @@ def worker_identity(strategy):
     if resolver is None or not resolver.task_type:
         return True, "chief"
     task_type, task_id = resolver.task_type, resolver.task_id or 0
-    has_chief = "chief" in json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
     is_chief = task_type == "chief" or (task_type == "worker" and task_id == 0 and not has_chief)
     return is_chief, f"{task_type}-{task_id}"
