@@ -7,6 +7,7 @@ from keras_transformer.layers._validation import (
     check_positive_int,
     check_rate,
 )
+from keras_transformer.layers.dropout import Dropout
 from keras_transformer.layers.feed_forward import FeedForward
 
 
@@ -45,7 +46,7 @@ class TransformerBlockBase(keras.layers.Layer):
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.supports_masking = True
         self.feed_forward = None
-        self._residual_dropout = keras.layers.Dropout(
+        self._residual_dropout = Dropout(
             self.dropout, dtype=self.dtype_policy, name="residual_dropout"
         )
 

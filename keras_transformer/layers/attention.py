@@ -13,6 +13,7 @@ import keras
 from keras import ops
 
 from keras_transformer.layers._validation import check_positive_int, check_rate, head_dim_for
+from keras_transformer.layers.dropout import Dropout
 from keras_transformer.layers.masks import (
     as_padding_mask,
     implicit_mask,
@@ -83,7 +84,7 @@ class _MultiHeadAttentionBase(keras.layers.Layer):
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.supports_masking = True
         self.head_dim = None
-        self._attention_dropout = keras.layers.Dropout(
+        self._attention_dropout = Dropout(
             self.dropout, dtype=self.dtype_policy, name="attention_dropout"
         )
 

@@ -3,6 +3,7 @@
 import keras
 
 from keras_transformer.layers._validation import check_positive_int, check_rate
+from keras_transformer.layers.dropout import Dropout
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
@@ -74,9 +75,7 @@ class FeedForward(keras.layers.Layer):
 
         self.intermediate_dense = dense(intermediate_dim, self.activation, "intermediate")
         self.output_dense = dense(hidden_dim, None, "output")
-        self._dropout_layer = keras.layers.Dropout(
-            self.dropout, dtype=self.dtype_policy, name="dropout"
-        )
+        self._dropout_layer = Dropout(self.dropout, dtype=self.dtype_policy, name="dropout")
 
     def build(self, x_shape):
         self.intermediate_dense.build(x_shape)

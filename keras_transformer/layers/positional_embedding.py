@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_transformer.layers._validation import check_positive_int, check_rate
+from keras_transformer.layers.dropout import Dropout
 
 POSITIONS = ("sinusoidal", "learned")
 
@@ -139,9 +140,7 @@ class PositionalEmbedding(keras.layers.Layer):
         self.position_embedding = None
         if positions == "learned":
             self.position_embedding = self._embedding(sequence_length, "position_embedding")
-        self._dropout_layer = keras.layers.Dropout(
-            self.dropout, dtype=self.dtype_policy, name="dropout"
-        )
+        self._dropout_layer = Dropout(self.dropout, dtype=self.dtype_policy, name="dropout")
 
     def _embedding(self, input_dim, name):
         return keras.layers.Embedding(
