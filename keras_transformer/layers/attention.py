@@ -362,7 +362,11 @@ class MultiHeadCrossAttention(_MultiHeadAttentionBase):
                 "Call MultiHeadCrossAttention once (or build it) before `compute_cache`: the "
                 "projections are made on the first call."
             )
-        return ops.stack(self._split_heads(self.key_value_dense(context), 2), axis=1)
+        return ops.stack(self._keys_and_values(context), axis=1)
+
+    def _keys_and_values(self, context):
+        """`[key, value]` of `context`, each `(batch, context_length, num_heads, key_dim)`."""
+        return self._split_heads(self.key_value_dense(context), 2)
 
     def call(
         self,
@@ -384,7 +388,7 @@ class MultiHeadCrossAttention(_MultiHeadAttentionBase):
                 padding_mask = implicit_mask(context)
             # Not through `compute_cache`: slicing a stacked cache would cost a full-size
             # scatter in the gradient.
-            key, value = self._split_heads(self.key_value_dense(context), 2)
+            key, value = self._keys_and_values(context)
         else:
             key, value = cache[:, 0], cache[:, 1]
         (q,) = self._split_heads(self.query_dense(query), 1)

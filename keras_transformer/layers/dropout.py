@@ -1,5 +1,7 @@
 """Dropout that draws 8 (or 16) random bits per element instead of a 32-bit float."""
 
+import math
+
 import keras
 from keras import ops
 
@@ -53,15 +55,19 @@ def dropout(inputs, rate, seed, noise_shape=None):
     >>> 0.45 < float((y == 0).mean()) < 0.55
     True
     """
-    if rate >= 1:
+    if not 0 <= rate <= 1:
+        raise ValueError(f"dropout rate must be in [0, 1]; received rate={rate}.")
+    if rate == 1:
         return ops.zeros_like(inputs)
     bits, threshold = dropout_threshold(rate)
     if threshold == 0:
         return inputs
-    shape = _noise_shape(inputs, noise_shape)
-    size = 1
-    for dim in shape:
-        size = size * dim
+    # `ops.shape` gives ints where the size is static and tensors where it is not.
+    shape = ops.shape(inputs)
+    if noise_shape is not None:
+        pairs = zip(shape, noise_shape, strict=True)
+        shape = tuple(size if dim is None else dim for size, dim in pairs)
+    size = math.prod(shape)
     per_word = 32 // bits
     words = (size + per_word - 1) // per_word
     random = keras.random.randint((words, 1), -(2**31), 2**31 - 1, dtype="int32", seed=seed)
@@ -72,17 +78,6 @@ def dropout(inputs, rate, seed, noise_shape=None):
     scale = ops.cast(2**bits / (2**bits - threshold), inputs.dtype)
     keep = ops.where(random >= threshold, scale, ops.zeros((), inputs.dtype))
     return inputs * keep
-
-
-def _noise_shape(inputs, noise_shape):
-    static = inputs.shape
-    dynamic = ops.shape(inputs)
-    if noise_shape is None:
-        noise_shape = (None,) * len(static)
-    return tuple(
-        dim if dim is not None else (static[i] if static[i] is not None else dynamic[i])
-        for i, dim in enumerate(noise_shape)
-    )
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")

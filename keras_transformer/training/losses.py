@@ -27,11 +27,11 @@ def smoothed_cross_entropy(labels, logits, label_smoothing):
 
     @ops.custom_gradient
     def loss_and_gradient(rows):
-        loss, top, total = _FUSED["forward"](rows, labels, smoothing)
+        loss, top, total = _fused_forward(rows, labels, smoothing)
 
         def gradient(*args, upstream=None):
             upstream = args[0] if upstream is None else upstream
-            return _FUSED["backward"](rows, labels, smoothing, top, total, upstream)
+            return _fused_backward(rows, labels, smoothing, top, total, upstream)
 
         return loss, gradient
 
@@ -64,7 +64,7 @@ def _compiled(function):
     return function
 
 
-_FUSED = {"forward": _compiled(_forward), "backward": _compiled(_backward)}
+_fused_forward, _fused_backward = _compiled(_forward), _compiled(_backward)
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")

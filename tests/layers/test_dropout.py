@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_transformer.layers import Dropout
 from keras_transformer.layers.dropout import dropout, dropout_threshold
@@ -50,6 +51,8 @@ def test_neighbours_are_independent(rate):
 
 def test_limits_and_noise_shape():
     x = np.ones((4, 5, 6), "float32")
+    with pytest.raises(ValueError, match=r"rate=1\.5"):
+        _dropped(x, 1.5)
     assert np.all(_dropped(x, 1.0) == 0)
     assert np.array_equal(_dropped(x, 1e-7), x)  # below 1/65536: nothing to drop
     y = _dropped(x, 0.5, seed=2, noise_shape=(None, 1, None))
@@ -73,8 +76,6 @@ def test_gradient_is_the_mask_and_dynamic_shapes_work():
     inputs = keras.Input((None, 6))
     model = keras.Model(inputs, layer(inputs, training=True))
     x = keras.ops.convert_to_tensor(np.full((2, 9, 6), 3.0, "float32"))
-    import tensorflow as tf  # the gradient check needs a tape; the layer itself is keras.ops
-
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = model(x)
