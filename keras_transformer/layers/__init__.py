@@ -10,6 +10,7 @@ from keras_transformer.layers.dropout import Dropout
 from keras_transformer.layers.encoder_block import EncoderBlock
 from keras_transformer.layers.feed_forward import FeedForward
 from keras_transformer.layers.masks import create_look_ahead_mask, create_padding_mask
+from keras_transformer.layers.output_projection import OutputProjection
 from keras_transformer.layers.positional_embedding import PositionalEmbedding, positional_encoding
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "FeedForward",
     "MultiHeadCrossAttention",
     "MultiHeadSelfAttention",
+    "OutputProjection",
     "PositionalEmbedding",
     "create_look_ahead_mask",
     "create_padding_mask",

@@ -2,7 +2,12 @@
 
 import keras
 
-from keras_transformer.layers import DecoderBlock, EncoderBlock, PositionalEmbedding
+from keras_transformer.layers import (
+    DecoderBlock,
+    EncoderBlock,
+    OutputProjection,
+    PositionalEmbedding,
+)
 from keras_transformer.models.config import TransformerConfig
 
 
@@ -85,7 +90,7 @@ def build_transformer(config, name="transformer"):
     if config.tie_output_projection:
         logits = target_embedding(y, reverse=True)
     else:
-        logits = keras.layers.Dense(config.target_vocabulary, name="output_projection")(y)
+        logits = OutputProjection(config.target_vocabulary, name="output_projection")(y)
     # Logits in float32 under mixed precision, so the softmax and the loss stay stable.
     logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
     return keras.Model(

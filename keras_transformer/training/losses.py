@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_transformer.fusion import fused
 from keras_transformer.training.metrics import token_weights
 
 
@@ -55,16 +56,7 @@ def _backward(rows, labels, smoothing, top, total, upstream):
     return (ops.exp(rows - top) / total - target) * upstream[:, None]
 
 
-def _compiled(function):
-    """XLA-compiled on TensorFlow (one fused kernel per half); as written elsewhere."""
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(function, jit_compile=True, reduce_retracing=True)
-    return function
-
-
-_fused_forward, _fused_backward = _compiled(_forward), _compiled(_backward)
+_fused_forward, _fused_backward = fused(_forward), fused(_backward)
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")

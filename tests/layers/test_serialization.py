@@ -19,7 +19,7 @@ def _model():
     for _ in range(2):
         y = kt.DecoderBlock(HEADS, FFN, normalize_first=True)(y, encoded)
     y = keras.layers.LayerNormalization(epsilon=1e-6)(y)
-    logits = keras.layers.Dense(VOCAB, name="logits")(y)
+    logits = kt.layers.OutputProjection(VOCAB, name="logits")(y)
     return keras.Model([source, target], logits)
 
 
@@ -49,6 +49,8 @@ def test_every_layer_is_registered():
         kt.FeedForward,
         kt.EncoderBlock,
         kt.DecoderBlock,
+        kt.layers.OutputProjection,
+        kt.layers.Dropout,
     ):
         name = keras.saving.get_registered_name(cls)
         assert name == f"keras_transformer>{cls.__name__}"

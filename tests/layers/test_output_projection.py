@@ -1,0 +1,101 @@
+"""OutputProjection: float32 logits whatever the policy; the fused training path (one XLA pass
+forward and one backward on TensorFlow) computes what the plain formula computes."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_transformer.layers import OutputProjection
+
+BATCH, LENGTH, HIDDEN, VOCAB = 3, 5, 6, 11
+
+
+def _projection(policy, rng):
+    layer = OutputProjection(VOCAB, dtype=policy)
+    layer.build((None, None, HIDDEN))
+    layer.set_weights(
+        [
+            rng.normal(size=(HIDDEN, VOCAB)).astype("float32"),
+            rng.normal(size=VOCAB).astype("float32"),
+        ]
+    )
+    return layer
+
+
+def _plain_logits(layer, x):
+    """float32(x W) + b, the matmul in the compute dtype, written out with tf ops."""
+    kernel = tf.cast(layer.kernel.value, layer.compute_dtype)
+    z = tf.linalg.matmul(tf.cast(x, layer.compute_dtype), kernel)
+    return tf.cast(z, "float32") + layer.bias.value  # the bias stays float32
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16", "mixed_float16"])
+@pytest.mark.parametrize("training", [False, True])
+def test_logits_are_float32_and_match_the_formula(policy, training, rng):
+    layer = _projection(policy, rng)
+    x = rng.normal(size=(BATCH, LENGTH, HIDDEN)).astype("float32")
+    logits = layer(x, training=training)
+    assert keras.backend.standardize_dtype(logits.dtype) == "float32"
+    np.testing.assert_array_equal(np.asarray(logits), np.asarray(_plain_logits(layer, x)))
+    symbolic = layer(keras.Input((None, HIDDEN)))
+    assert symbolic.dtype == "float32" and symbolic.shape == (None, None, VOCAB)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_fused_gradients_equal_automatic_differentiation(policy, rng):
+    layer = _projection(policy, rng)
+    x = tf.constant(rng.normal(size=(BATCH, LENGTH, HIDDEN)), "float32")
+    upstream = tf.constant(rng.normal(size=(BATCH, LENGTH, VOCAB)), "float32")
+    sources = [x, layer.kernel.value, layer.bias.value]
+
+    def gradients(logits_of):
+        with tf.GradientTape() as tape:
+            tape.watch(sources)
+            loss = tf.reduce_sum(logits_of() * upstream)
+        return tape.gradient(loss, sources)
+
+    fused = gradients(lambda: layer(x, training=True))
+    plain = gradients(lambda: _plain_logits(layer, x))
+    tolerance = 1e-5 if policy == "float32" else 2e-2
+    for got, expected in zip(fused, plain, strict=True):
+        np.testing.assert_allclose(
+            np.asarray(got), np.asarray(expected), rtol=tolerance, atol=tolerance
+        )
+    # The gradient of the bias is the column sum of the upstream gradient, in float32.
+    np.testing.assert_allclose(fused[2], upstream.numpy().sum(axis=(0, 1)), rtol=1e-5)
+
+
+def test_fused_path_handles_dynamic_shapes_in_a_compiled_step(rng):
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    inputs = keras.Input((None, HIDDEN))
+    model = keras.Model(inputs, OutputProjection(VOCAB)(keras.layers.Dense(HIDDEN)(inputs)))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    for length in (4, 7):  # two lengths: the XLA part compiles once per shape
+        x = rng.normal(size=(BATCH, length, HIDDEN)).astype("float32")
+        history = model.fit(x, np.zeros((BATCH, length, VOCAB), "float32"), epochs=2, verbose=0)
+        assert history.history["loss"][1] < history.history["loss"][0]
+
+
+def test_config_round_trip_and_dense_weights_load(rng):
+    layer = _projection("float32", rng)
+    clone = OutputProjection.from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    # Same weights as a Dense of the same size, so a Dense head's weights load into it.
+    dense = keras.layers.Dense(VOCAB)
+    dense.build((None, None, HIDDEN))
+    dense.set_weights(layer.get_weights())
+    clone.build((None, None, HIDDEN))
+    clone.set_weights(dense.get_weights())
+    x = rng.normal(size=(BATCH, LENGTH, HIDDEN)).astype("float32")
+    np.testing.assert_allclose(np.asarray(clone(x)), np.asarray(dense(x)), rtol=1e-6, atol=1e-6)
+    assert [w.path.split("/")[-1] for w in clone.weights] == ["kernel", "bias"]
+
+
+def test_without_bias(rng):
+    layer = OutputProjection(VOCAB, use_bias=False, dtype="mixed_bfloat16")
+    x = rng.normal(size=(BATCH, LENGTH, HIDDEN)).astype("float32")
+    for training in (False, True):
+        logits = layer(x, training=training)
+        assert keras.backend.standardize_dtype(logits.dtype) == "float32"
+    assert len(layer.weights) == 1
