@@ -69,11 +69,9 @@ class OutputProjection(keras.layers.Dense):
             return ops.cast(super().call(inputs), "float32")
         z = ops.matmul(inputs, self.kernel)
         if self.bias is None:
-            logits = ops.cast(z, "float32")
-        elif training:
-            logits = _fused_logits(z, ops.cast(self.bias, "float32"))
-        else:
-            logits = _cast_and_add(z, ops.cast(self.bias, "float32"))
+            return self.activation(ops.cast(z, "float32"))
+        bias = ops.cast(self.bias, "float32")  # a tensor: custom_gradient takes no variables
+        logits = _fused_logits(z, bias) if training else _cast_and_add(z, bias)
         return self.activation(logits)
 
     def compute_output_spec(self, inputs, training=None):

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_transformer.fusion import fused
+
 
 def token_weights(labels, padding_id, sample_weight=None):
     """float32 `(batch, length)`: 0 at padding labels, else 1 times the optional
@@ -14,6 +16,16 @@ def token_weights(labels, padding_id, sample_weight=None):
             sample_weight = ops.expand_dims(sample_weight, -1)
         weights = weights * sample_weight
     return weights
+
+
+def _is_top(labels, logits):
+    """Whether the label's logit is the row maximum (one pass: no arg-max over the vocabulary,
+    fused with XLA on TensorFlow)."""
+    true_logit = ops.take_along_axis(logits, ops.expand_dims(labels, -1), axis=-1)[..., 0]
+    return ops.greater_equal(true_logit, ops.max(logits, axis=-1))
+
+
+_fused_is_top = fused(_is_top)
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
@@ -46,10 +58,8 @@ class MaskedAccuracy(keras.metrics.Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true = ops.cast(y_true, "int32")
-        true_logit = ops.take_along_axis(y_pred, ops.expand_dims(y_true, -1), axis=-1)[..., 0]
         mask = token_weights(y_true, self.padding_id, sample_weight)
-        right = ops.greater_equal(true_logit, ops.max(y_pred, axis=-1))
-        hits = ops.cast(right, "float32") * mask
+        hits = ops.cast(_fused_is_top(y_true, y_pred), "float32") * mask
         self.correct.assign_add(ops.sum(hits))
         self.total.assign_add(ops.sum(mask))
 
