@@ -42,7 +42,7 @@ def test_logits_are_float32_and_match_the_formula(policy, training, rng):
     assert symbolic.dtype == "float32" and symbolic.shape == (None, None, VOCAB)
 
 
-@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16", "mixed_float16"])
 def test_fused_gradients_equal_automatic_differentiation(policy, rng):
     layer = _projection(policy, rng)
     x = tf.constant(rng.normal(size=(BATCH, LENGTH, HIDDEN)), "float32")
