@@ -51,7 +51,9 @@ def main():
             command += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
         if args.mixed_precision:
             command.append("--mixed-precision")
-        result = subprocess.run(command, capture_output=True, text=True, check=True)
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise SystemExit(f"training the {preset} preset failed:\n{result.stderr[-3000:]}")
         peak = json.loads(result.stdout.strip().splitlines()[-1])["peak_gib"]
         print(f"{preset:<10} peak resident memory {peak:.2f} GiB")
 

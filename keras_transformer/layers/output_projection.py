@@ -65,8 +65,8 @@ class OutputProjection(keras.layers.Dense):
             )
 
     def call(self, inputs, training=None):
-        if self.quantization_mode is not None or self.lora_enabled:
-            return ops.cast(super().call(inputs), "float32")
+        # `self.kernel` includes a LoRA update when enabled; a quantized layer is called
+        # through Keras' `quantized_call` instead of this method.
         z = ops.matmul(inputs, self.kernel)
         if self.bias is None:
             return self.activation(ops.cast(z, "float32"))

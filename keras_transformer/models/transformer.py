@@ -91,7 +91,8 @@ def build_transformer(config, name="transformer"):
         logits = target_embedding(y, reverse=True)
     else:
         logits = OutputProjection(config.target_vocabulary, name="output_projection")(y)
-    # Logits in float32 under mixed precision, so the softmax and the loss stay stable.
+    # Logits in float32 under mixed precision, so the softmax and the loss stay stable
+    # (OutputProjection already gives float32; the tied projection gives the compute dtype).
     logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
     return keras.Model(
         inputs={"encoder_inputs": encoder_inputs, "decoder_inputs": decoder_inputs},

@@ -25,7 +25,7 @@ def _projection(policy, rng):
 
 def _plain_logits(layer, x):
     """float32(x W) + b, the matmul in the compute dtype, written out with tf ops."""
-    kernel = tf.cast(layer.kernel.value, layer.compute_dtype)
+    kernel = tf.cast(keras.ops.convert_to_tensor(layer.kernel), layer.compute_dtype)
     z = tf.linalg.matmul(tf.cast(x, layer.compute_dtype), kernel)
     return tf.cast(z, "float32") + layer.bias.value  # the bias stays float32
 
@@ -99,3 +99,19 @@ def test_without_bias(rng):
         logits = layer(x, training=training)
         assert keras.backend.standardize_dtype(logits.dtype) == "float32"
     assert len(layer.weights) == 1
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_lora_update_is_part_of_the_logits(training, rng):
+    layer = _projection("mixed_bfloat16", rng)
+    kernel, bias = layer.get_weights()
+    layer.enable_lora(2)
+    layer.lora_kernel_b.assign(rng.normal(size=(2, VOCAB)).astype("float32"))
+    x = rng.normal(size=(BATCH, LENGTH, HIDDEN)).astype("float32")
+    logits = layer(x, training=training)
+    assert keras.backend.standardize_dtype(logits.dtype) == "float32"
+    # Inside the call the LoRA factors are read in bfloat16, hence the tolerance.
+    expected = np.asarray(_plain_logits(layer, x))
+    np.testing.assert_allclose(np.asarray(logits), expected, rtol=3e-2, atol=3e-2)
+    without_lora = x @ kernel + bias
+    assert np.abs(expected - without_lora).max() > 0.1  # the update is really there
