@@ -83,7 +83,7 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         for padding in ("bucketed", "fixed"):
             train_config = TrainConfig(
-                corpus="dates", out=f"{scratch}/{padding}", epochs=args.epochs,
+                corpus="dates", out=f"{scratch}/{padding}", epochs=args.epochs, batch_size=64,
                 warmup_steps=1000, train_size=args.train_size, padding=padding,
                 mixed_precision=args.mixed_precision,
             )  # fmt: skip

@@ -72,21 +72,26 @@ def _train(args):
     _log_progress()
     model_overrides = _given(args, TransformerConfig)
     if args.config:
-        model_config = TransformerConfig.from_json(args.config).replace(**model_overrides)
+        model_config = TransformerConfig.from_json(args.config)
+    elif args.preset:
+        model_config = TransformerConfig.preset(args.preset)
     else:
-        model_config = TransformerConfig.preset(args.preset, **model_overrides)
+        model_config = None  # chosen for the corpus
     train_config = TrainConfig(corpus=args.corpus, out=args.out, **_given(args, TrainConfig))
     result = train(
         model_config,
         train_config,
         overwrite=args.overwrite,
         verbose=1 if sys.stdout.isatty() else 2,
+        model_overrides=model_overrides,
     )
     metrics = result.metrics
     print(
         f"\nrun: {result.run_dir} ({result.status}, {result.epochs} epochs, {result.seconds:.0f} s)"
     )
-    for name in ("loss", "masked_accuracy", "val_loss", "val_masked_accuracy"):
+    print(f"  kept: {result.kept}")
+    for name in ("loss", "masked_accuracy", "val_loss", "val_masked_accuracy", "val_bleu",
+                 "val_chrf"):  # fmt: skip
         if name in metrics:
             print(f"  {name}: {metrics[name]:.4f}")
     return 0 if result.status == "finished" else 1
@@ -98,7 +103,9 @@ def _decoding_options(args):
     sampling = args.sample or args.top_k or args.top_p is not None
     if args.beam and sampling:
         raise ValueError("Choose beam search (--beam) or sampling (--sample/--top-k/--top-p).")
-    strategy = "beam" if args.beam else "sample" if sampling else "greedy"
+    if args.greedy and (args.beam or sampling):
+        raise ValueError("Choose greedy decoding (--greedy), beam search (--beam) or sampling.")
+    strategy = "sample" if sampling else "greedy" if args.greedy else "beam"
     return DecodingOptions(
         strategy=strategy,
         beam_width=args.beam or 4,
@@ -108,20 +115,35 @@ def _decoding_options(args):
         top_p=1.0 if args.top_p is None else args.top_p,
         seed=args.seed,
         max_length=args.max_length,
+        max_length_a=args.max_length_a,
+        max_length_b=args.max_length_b,
+        no_repeat_ngram_size=args.no_repeat_ngram_size,
         jit_compile=args.jit_compile,
     )
 
 
 def _add_decoding_flags(parser):
-    group = parser.add_argument_group("decoding (default: greedy)")
-    group.add_argument("--beam", type=int, metavar="N", help="beam search with N beams (paper: 4)")
+    group = parser.add_argument_group("decoding (default: beam search, 4 beams, alpha 0.6)")
+    group.add_argument("--beam", type=int, metavar="N", help="beam search with N beams (4)")
+    group.add_argument("--greedy", action="store_true", help="greedy decoding instead of beams")
     group.add_argument("--alpha", type=float, default=0.6, help="beam length penalty (0.6)")
     group.add_argument("--sample", action="store_true", help="sample instead of the best token")
     group.add_argument("--top-k", type=int, help="sample from the K most likely tokens")
     group.add_argument("--top-p", type=float, help="sample from the top-P probability mass")
     group.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     group.add_argument("--seed", type=int, default=0, help="sampling seed")
-    group.add_argument("--max-length", type=int, help="most tokens to generate")
+    _add_output_flags(group)
+
+
+def _add_output_flags(group):
+    """The flags every decoding command shares: output lengths, repeats, XLA."""
+    group.add_argument("--max-length", type=int, help="most tokens to generate (a cap)")
+    group.add_argument("--max-length-a", type=float, default=1.5, metavar="A",
+                       help="at most A * source tokens + B new tokens (default: 1.5)")  # fmt: skip
+    group.add_argument("--max-length-b", type=int, default=10, metavar="B",
+                       help="see --max-length-a (default: 10)")  # fmt: skip
+    group.add_argument("--no-repeat-ngram-size", type=int, default=3, metavar="N",
+                       help="never repeat an n-gram of N tokens (default: 3; 0: off)")  # fmt: skip
     group.add_argument(
         "--jit-compile",
         action=argparse.BooleanOptionalAction,
@@ -142,17 +164,20 @@ def _evaluate(args):
         batch_size=args.batch_size,
         progress=not args.json,
         limit=args.limit,
+        bleu_tokenize=args.bleu_tokenize,
     )
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return 0
-    print(f"\n{args.run_dir}: {results['split']} split, {results['pairs']} pairs, "
-          f"{results['strategy']} decoding")  # fmt: skip
-    for name in ("bleu", "chrf", "exact_match", "masked_accuracy"):
+    print(
+        f"\n{args.run_dir}: {results['split']} split, {results['pairs']} pairs "
+        f"({results['sources']} distinct sources, all their references), "
+        f"{results['strategy']} decoding, BLEU tokenization {results['bleu_tokenize']}"
+    )
+    for name in ("bleu", "chrf", "exact_match", "loop_rate", "masked_accuracy"):
         value = results[name]
-        shown = (
-            f"{100 * value:.2f} %" if name in ("exact_match", "masked_accuracy") else f"{value:.2f}"
-        )
+        percent = name in ("exact_match", "loop_rate", "masked_accuracy")
+        shown = f"{100 * value:.2f} %" if percent else f"{value:.2f}"
         print(f"  {name:<16} {shown}")
     return 0
 
@@ -179,12 +204,18 @@ def _export(args):
     if args.format == "keras":
         path = export_keras(args.run_dir, args.export_dir, overwrite=args.overwrite)
     else:
+        if args.greedy and args.beam:
+            raise ValueError("Choose greedy decoding (--greedy) or beam search (--beam).")
         path = export_saved_model(
             args.run_dir,
             args.export_dir,
-            beam_width=args.beam,
+            beam_width=args.beam or 4,
             alpha=args.alpha,
+            greedy=args.greedy,
             max_length=args.max_length,
+            max_length_a=args.max_length_a,
+            max_length_b=args.max_length_b,
+            no_repeat_ngram_size=args.no_repeat_ngram_size,
             jit_compile=args.jit_compile,
             overwrite=args.overwrite,
         )
@@ -232,6 +263,7 @@ def _tune(args):
 
 def build_parser():
     from keras_transformer import __version__
+    from keras_transformer.evaluation.scores import BLEU_TOKENIZATIONS
     from keras_transformer.models import PRESETS, TransformerConfig
     from keras_transformer.training import TrainConfig
 
@@ -248,12 +280,16 @@ def build_parser():
     train = commands.add_parser(
         "train",
         help="train a Transformer on the dates corpus or a TSV file",
-        description="Train with model.fit and write a run directory. Re-running the same "
-        "command after an interruption resumes the run.",
+        description="Train with model.fit and write a run directory. Every setting left "
+        "unset is chosen for the corpus (the choices are printed at the start). Re-running the "
+        "same command after an interruption resumes the run.",
     )
     train.add_argument("--corpus", required=True, help="'dates' or the path of a TSV file")
     train.add_argument("--out", required=True, help="the run directory")
-    train.add_argument("--preset", default="tiny", choices=sorted(PRESETS))
+    train.add_argument(
+        "--preset", choices=sorted(PRESETS),
+        help="the model's preset (default: chosen for the corpus size, printed at the start)",
+    )  # fmt: skip
     train.add_argument("--config", help="a TransformerConfig JSON file (instead of --preset)")
     train.add_argument("--overwrite", action="store_true", help="replace a finished run")
     _add_dataclass_flags(train, TrainConfig, "training")
@@ -267,7 +303,11 @@ def build_parser():
     evaluate.add_argument("--split", default="test", choices=["test", "validation", "train"])
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate.add_argument("--batch-size", type=int, default=64)
-    evaluate.add_argument("--limit", type=int, help="evaluate only the first N pairs")
+    evaluate.add_argument("--limit", type=int, help="evaluate only the first N sources")
+    evaluate.add_argument(
+        "--bleu-tokenize", choices=BLEU_TOKENIZATIONS,
+        help="sacrebleu's BLEU tokenization (default: the run's, chosen for its target script)",
+    )  # fmt: skip
     _add_decoding_flags(evaluate)
     evaluate.set_defaults(handler=_evaluate)
 
@@ -312,13 +352,10 @@ def build_parser():
     export.add_argument("run_dir", help="a run directory made by `train`")
     export.add_argument("export_dir", help="where to write the SavedModel (or the .keras file)")
     export.add_argument("--format", choices=["saved_model", "keras"], default="saved_model")
-    export.add_argument("--beam", type=int, metavar="N", help="beam search with N beams")
+    export.add_argument("--beam", type=int, metavar="N", help="beam search with N beams (4)")
+    export.add_argument("--greedy", action="store_true", help="greedy decoding instead of beams")
     export.add_argument("--alpha", type=float, default=0.6, help="beam length penalty (0.6)")
-    export.add_argument("--max-length", type=int, help="most tokens to generate")
-    export.add_argument(
-        "--jit-compile", action=argparse.BooleanOptionalAction, default=True,
-        help="compile the decoding loop with XLA (default: on)",
-    )  # fmt: skip
+    _add_output_flags(export)
     export.add_argument("--overwrite", action="store_true", help="replace an existing export")
     export.set_defaults(handler=_export)
     return parser

@@ -1,22 +1,33 @@
-"""Tokenizers built on tensorflow-text: character level and WordPiece, learnt from data.
+"""Tokenizers learnt from data: SentencePiece, WordPiece and character level.
 
-Both are `tf.Module`s whose `tokenize` (strings -> ragged int32 ids) and `detokenize` (ids ->
-strings) run in the TensorFlow graph, so a SavedModel can carry them. Reserved ids are the
-same for every tokenizer: `[PAD]=0, [UNK]=1, [START]=2, [END]=3`. `tokenize` adds no
-`[START]`/`[END]`; `detokenize` stops at the first `[END]` and drops reserved tokens.
+Every tokenizer is a `tf.Module` whose `tokenize` (strings -> ragged int32 ids) and
+`detokenize` (ids -> strings) run in the TensorFlow graph, so a SavedModel can carry them.
+Text goes through `keras_transformer.data.normalization.normalize` first, the same function
+the learner saw. Reserved ids are the same for every tokenizer: `[PAD]=0, [UNK]=1,
+[START]=2, [END]=3`. `tokenize` adds no `[START]`/`[END]`; `detokenize` stops at the first
+`[END]` and drops `[PAD]`, `[START]` and `[END]`, but never an unknown piece: it stays
+visible (`[UNK]` for WordPiece, U+FFFD for characters; SentencePiece avoids it with byte
+fallback).
 """
 
 import collections
 import json
 import pathlib
+import random
 
 import tensorflow as tf
 import tensorflow_text as tf_text
 from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib
 
+from keras_transformer.data.normalization import normalize, normalize_texts
+
 RESERVED_TOKENS = ["[PAD]", "[UNK]", "[START]", "[END]"]
 PAD_ID, UNK_ID, START_ID, END_ID = range(4)
-KINDS = ("character", "wordpiece")
+KINDS = ("sentencepiece", "wordpiece", "character")
+# SentencePiece's two algorithms (Kudo 2018; Sennrich et al. 2016).
+SENTENCEPIECE_MODELS = ("unigram", "bpe")
+# Tokenizers learn from at most this many sentences (a seeded sample of a bigger corpus).
+DEFAULT_SAMPLE_SIZE = 1_000_000
 
 
 class Tokenizer(tf.Module):
@@ -41,18 +52,17 @@ class Tokenizer(tf.Module):
         return len(self.vocabulary)
 
     def _normalize(self, texts):
-        texts = tf.convert_to_tensor(texts, dtype=tf.string)
-        return tf_text.case_fold_utf8(texts) if self.lower_case else texts
+        return normalize(texts, self.lower_case)
 
     @staticmethod
     def _strip(ids):
-        """Ragged ids up to the first [END], reserved tokens removed. Accepts dense ids
-        (0-padded) or ragged ids."""
+        """Ragged ids up to the first [END], without [PAD], [START] and [END] ([UNK] stays).
+        Accepts dense ids (0-padded) or ragged ids."""
         if not isinstance(ids, tf.RaggedTensor):
             ids = tf.RaggedTensor.from_tensor(tf.convert_to_tensor(ids), padding=PAD_ID)
         ids = tf.cast(ids, tf.int32)
         before_end = tf.equal(tf.cumsum(tf.cast(tf.equal(ids, END_ID), tf.int32), axis=1), 0)
-        keep = tf.logical_and(before_end, ids >= len(RESERVED_TOKENS))
+        keep = tf.logical_and(before_end, tf.logical_or(ids >= END_ID + 1, ids == UNK_ID))
         return tf.ragged.boolean_mask(ids, keep)
 
     def id_to_token(self, ids):
@@ -75,12 +85,18 @@ class Tokenizer(tf.Module):
         path = pathlib.Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"No tokenizer file at {path}.")
-        values = json.loads(path.read_text())
-        return make_tokenizer(values["kind"], values["vocabulary"], values["lower_case"])
+        return Tokenizer.from_dict(json.loads(path.read_text()))
+
+    @staticmethod
+    def from_dict(values):
+        """The tokenizer described by `to_dict()`'s output."""
+        return _class_of(values["kind"]).from_dict(values)
 
 
 class CharacterTokenizer(Tokenizer):
     """One token per Unicode character (tensorflow-text's `UnicodeCharTokenizer`).
+
+    A character never seen in training becomes `[UNK]`, which detokenizes to U+FFFD.
 
     Example:
 
@@ -106,15 +122,20 @@ class CharacterTokenizer(Tokenizer):
             ),
             default_value=UNK_ID,
         )
-        # id -> code point; reserved ids map to 0 and are removed before joining.
-        self._to_codepoint = tf.constant([0] * len(RESERVED_TOKENS) + codepoints, tf.int32)
+        # id -> code point; [UNK] shows as U+FFFD, the other reserved ids are removed first.
+        reserved = [0, 0xFFFD, 0, 0]
+        self._to_codepoint = tf.constant(reserved + codepoints, tf.int32)
+
+    @classmethod
+    def from_dict(cls, values):
+        return cls(values["vocabulary"], lower_case=values["lower_case"])
 
     @classmethod
     def learn(cls, texts, max_vocabulary_size=None, lower_case=False):
-        """Vocabulary of the characters of `texts`, most frequent first."""
+        """Vocabulary of the characters of the normalised `texts`, most frequent first."""
         counts = collections.Counter()
-        for text in texts:
-            counts.update(text.lower() if lower_case else text)
+        for text in normalize_texts(texts, lower_case):
+            counts.update(text)
         limit = None if max_vocabulary_size is None else max_vocabulary_size - len(RESERVED_TOKENS)
         characters = sorted(counts, key=lambda c: (-counts[c], c))[:limit]
         return cls(RESERVED_TOKENS + characters, lower_case=lower_case)
@@ -131,11 +152,11 @@ class CharacterTokenizer(Tokenizer):
 class WordPieceTokenizer(Tokenizer):
     """WordPiece over whitespace-separated words (tensorflow-text's `FastWordpieceTokenizer`).
 
-    Words are split on whitespace only, so punctuation stays attached as suffix pieces
-    (`"world!"` -> `world ##!`) and detokenization gives back the text with its whitespace
-    normalized to single spaces. The vocabulary is learnt with tensorflow-text's WordPiece
-    vocabulary learner, and every character seen also gets its `##` suffix form so that no
-    seen word becomes `[UNK]`.
+    Words are split on the spaces of the normalised text only, so punctuation stays attached
+    as suffix pieces (`"world!"` -> `world ##!`) and detokenization gives back the normalised
+    text. The vocabulary is learnt with tensorflow-text's WordPiece vocabulary learner, and
+    every character seen also gets its `##` suffix form so that no seen word becomes `[UNK]`;
+    a word with an unseen character becomes a visible `[UNK]`.
 
     Example:
 
@@ -155,14 +176,20 @@ class WordPieceTokenizer(Tokenizer):
             unknown_token="[UNK]",
             no_pretokenization=True,
             support_detokenization=True,
+            max_bytes_per_word=1024,  # a Japanese sentence is one "word"
         )
+
+    @classmethod
+    def from_dict(cls, values):
+        return cls(values["vocabulary"], lower_case=values["lower_case"])
 
     @classmethod
     def learn(cls, texts, vocabulary_size=8000, lower_case=False):
         """Learns a vocabulary of at most `vocabulary_size` tokens from `texts`."""
         words = collections.Counter()
-        for text in texts:
-            words.update((text.lower() if lower_case else text).split())
+        for text in normalize_texts(texts, lower_case):
+            words.update(text.split(" "))
+        words.pop("", None)
         if not words:
             raise ValueError("Cannot learn a WordPiece vocabulary from empty texts.")
         vocabulary = wordpiece_tokenizer_learner_lib.learn(
@@ -184,18 +211,61 @@ class WordPieceTokenizer(Tokenizer):
         return self._wordpiece.detokenize(self._strip(ids))
 
 
-def make_tokenizer(kind, vocabulary, lower_case=False):
-    """A tokenizer of `kind` ("character" or "wordpiece") over a given vocabulary."""
-    classes = {"character": CharacterTokenizer, "wordpiece": WordPieceTokenizer}
+def _class_of(kind):
+    from keras_transformer.data.sentencepiece_tokenizer import SentencePieceTokenizer
+
+    classes = {
+        "sentencepiece": SentencePieceTokenizer,
+        "wordpiece": WordPieceTokenizer,
+        "character": CharacterTokenizer,
+    }
     if kind not in classes:
         raise ValueError(f"Unknown tokenizer kind {kind!r}; choose one of {KINDS}.")
-    return classes[kind](vocabulary, lower_case=lower_case)
+    return classes[kind]
 
 
-def learn_tokenizer(kind, texts, vocabulary_size=8000, lower_case=False):
-    """Learns a tokenizer of `kind` from `texts` (the training split only)."""
-    if kind == "character":
-        return CharacterTokenizer.learn(texts, vocabulary_size, lower_case)
+def make_tokenizer(kind, vocabulary, lower_case=False):
+    """A WordPiece or character tokenizer over a given vocabulary."""
+    if kind == "sentencepiece":
+        raise ValueError("A SentencePiece tokenizer is made from its model: use Tokenizer.load.")
+    return _class_of(kind)(vocabulary, lower_case=lower_case)
+
+
+def sample_texts(texts, sample_size=DEFAULT_SAMPLE_SIZE, seed=0):
+    """`texts` as a list, or a seeded sample of `sample_size` of them (in corpus order)."""
+    texts = list(texts)
+    if sample_size is None or len(texts) <= sample_size:
+        return texts
+    chosen = sorted(random.Random(seed).sample(range(len(texts)), sample_size))
+    return [texts[i] for i in chosen]
+
+
+def learn_tokenizer(
+    kind,
+    texts,
+    vocabulary_size=8000,
+    lower_case=False,
+    model_type="unigram",
+    sample_size=DEFAULT_SAMPLE_SIZE,
+    seed=0,
+):
+    """Learns a tokenizer of `kind` from `texts` (the training split only).
+
+    Args:
+        kind: `"sentencepiece"`, `"wordpiece"` or `"character"`.
+        texts: the sentences to learn from.
+        vocabulary_size: int. Most tokens (a target, not exact, for SentencePiece).
+        lower_case: bool. Case-fold the text when learning and when tokenizing.
+        model_type: `"unigram"` or `"bpe"` (SentencePiece only).
+        sample_size: int or None. Learn from a seeded sample of at most this many sentences.
+        seed: int. The sample's seed.
+    """
+    _class_of(kind)  # an unknown kind fails before any work
+    texts = sample_texts(texts, sample_size, seed)
+    if kind == "sentencepiece":
+        from keras_transformer.data.sentencepiece_tokenizer import SentencePieceTokenizer
+
+        return SentencePieceTokenizer.learn(texts, vocabulary_size, lower_case, model_type)
     if kind == "wordpiece":
         return WordPieceTokenizer.learn(texts, vocabulary_size, lower_case)
-    raise ValueError(f"Unknown tokenizer kind {kind!r}; choose one of {KINDS}.")
+    return CharacterTokenizer.learn(texts, vocabulary_size, lower_case)

@@ -15,14 +15,20 @@ STRATEGIES = ("greedy", "beam", "sample")
 
 @dataclasses.dataclass(frozen=True)
 class DecodingOptions:
-    """How to generate. `beam_width`/`alpha` apply to beam search (paper: 4 and 0.6);
-    `temperature`, `top_k`, `top_p` and `seed` to sampling. `max_length` counts new tokens,
-    `[END]` included; None = the model's `sequence_length`. `min_length` forbids `[END]`
-    before that many tokens. `jit_compile` compiles the decoding loop with XLA (several times
-    faster per token; one compilation per batch shape, sources are padded to multiples of 8
-    to keep shapes few)."""
+    """How to generate. `strategy`: "beam" (the default, with the paper's `beam_width` 4
+    and length penalty `alpha` 0.6), "greedy" or "sample" (`temperature`, `top_k`, `top_p`
+    and `seed`).
 
-    strategy: str = "greedy"
+    Output lengths are relative to the source: a sentence of `n` source tokens makes at most
+    `ceil(max_length_a * n) + max_length_b` new tokens (`[END]` included), never more than
+    `max_length` (None = no cap of its own) nor the model's `sequence_length`. A sentence
+    that reaches its limit stops there without `[END]`. `min_length` forbids `[END]` before
+    that many tokens. `no_repeat_ngram_size` (3) forbids any token that would repeat an
+    n-gram of that many tokens already in the output (0 allows repeats). `jit_compile`
+    compiles the decoding loop with XLA (several times faster per token; one compilation per
+    batch shape, sources are padded to multiples of 8 to keep shapes few)."""
+
+    strategy: str = "beam"
     beam_width: int = 4
     alpha: float = 0.6
     temperature: float = 1.0
@@ -30,7 +36,11 @@ class DecodingOptions:
     top_p: float = 1.0
     seed: int = 0
     max_length: int | None = None
+    max_length_a: float = 1.5
+    max_length_b: int = 10
     min_length: int = 0
+    # Never repeat an n-gram of this many tokens in one output (0 = allowed).
+    no_repeat_ngram_size: int = 3
     jit_compile: bool = True
 
     def __post_init__(self):
@@ -40,6 +50,15 @@ class DecodingOptions:
             raise ValueError(f"beam_width must be at least 1; received {self.beam_width}.")
         if self.max_length is not None and self.max_length < 1:
             raise ValueError(f"max_length must be positive; received {self.max_length}.")
+        if self.no_repeat_ngram_size < 0:
+            raise ValueError(
+                f"no_repeat_ngram_size must be >= 0; received {self.no_repeat_ngram_size}."
+            )
+        if self.max_length_a < 0 or self.max_length_b < 0:
+            raise ValueError(
+                "max_length_a and max_length_b must not be negative; received "
+                f"{self.max_length_a}, {self.max_length_b}."
+            )
 
 
 class Translator:
@@ -96,26 +115,31 @@ class Translator:
         """The compiled `ids -> (tokens, scores)` function of `options` (made once)."""
         key = dataclasses.astuple(options)
         if key not in self._functions:
-            max_length = options.max_length or self.sequence_length
+            cap = min(options.max_length or self.sequence_length, self.sequence_length)
+            lengths = {
+                "min_length": options.min_length,
+                "max_length_a": options.max_length_a,
+                "max_length_b": options.max_length_b,
+                "no_repeat_ngram_size": options.no_repeat_ngram_size,
+            }
             parts = self.parts
 
             if options.strategy == "greedy":
 
                 def search(ids):
-                    return greedy_search(parts, ids, max_length, options.min_length)
+                    return greedy_search(parts, ids, cap, **lengths)
             elif options.strategy == "beam":
 
                 def search(ids):
                     return beam_search(
-                        parts, ids, max_length, options.beam_width, options.alpha,
-                        options.min_length,
-                    )  # fmt: skip
+                        parts, ids, cap, options.beam_width, options.alpha, **lengths
+                    )
             else:
 
                 def search(ids):
                     return sample(
-                        parts, ids, max_length, options.temperature, options.top_k,
-                        options.top_p, options.seed, options.min_length,
+                        parts, ids, cap, options.temperature, options.top_k, options.top_p,
+                        options.seed, **lengths,
                     )  # fmt: skip
 
             self._functions[key] = tf.function(
@@ -143,7 +167,8 @@ class Translator:
         return self._functions[key]
 
     def generate(self, source_ids, options=None, **kwargs):
-        """Token ids `(batch, max_length)` (0 after `[END]`) and scores `(batch,)`."""
+        """Token ids `(batch, length)` (0 after `[END]`; `length` the longest limit the padded
+        source width allows) and scores `(batch,)`."""
         options = options or DecodingOptions(**kwargs)
         return self.search_function(options)(tf.cast(source_ids, tf.int32))
 

@@ -4,41 +4,55 @@ import keras
 
 from keras_transformer.data.pipeline import make_dataset
 from keras_transformer.decoding import DecodingOptions, Translator
-from keras_transformer.evaluation.scores import corpus_scores
+from keras_transformer.evaluation.scores import corpus_scores, group_references
 from keras_transformer.training import load_run
 from keras_transformer.training.metrics import MaskedAccuracy
 
 
-def evaluate_run(run_dir, split="test", options=None, batch_size=64, progress=True, limit=None):
-    """Decodes a split of the run's corpus and scores it.
+def evaluate_run(run_dir, split="test", options=None, batch_size=64, progress=True, limit=None,
+                 bleu_tokenize=None):  # fmt: skip
+    """Decodes a split of the run's corpus and scores it against the references exactly as
+    written in the corpus file.
+
+    A source with several translations in the split is decoded once and scored against all
+    of them (multi-reference BLEU and chrF).
 
     Args:
         run_dir: a finished run directory.
         split: `"test"`, `"validation"` or `"train"`. Defaults to `"test"`.
-        options: `DecodingOptions`. Defaults to greedy decoding.
+        options: `DecodingOptions`. Defaults to `DecodingOptions()` (beam search, 4 beams).
         batch_size: sentences decoded together.
         progress: show a progress bar while decoding.
-        limit: evaluate only the first `limit` pairs (None = all).
+        limit: evaluate only the pairs of the first `limit` distinct sources (None = all).
+        bleu_tokenize: sacrebleu's BLEU tokenization; None = the run's (chosen for the script
+            of its targets when it was trained).
 
     Returns:
-        A dict: `split`, `pairs`, `bleu`, `chrf`, `exact_match`, `masked_accuracy`
-        (teacher-forced token accuracy), `strategy`, and a few `examples`.
+        A dict: `split`, `pairs`, `sources`, `bleu`, `chrf`, `exact_match`, `loop_rate`,
+        `masked_accuracy` (teacher-forced token accuracy), `strategy`, `bleu_tokenize`, and a
+        few `examples`.
     """
-    model_config, _, source, target, splits = load_run(run_dir)
+    model_config, train_config, source, target, splits = load_run(run_dir)
     if split not in ("train", "validation", "test"):
         raise ValueError(f"split must be train, validation or test; received {split!r}.")
-    pairs = getattr(splits, split)[:limit]
+    sources, references = group_references(getattr(splits, split))
+    sources, references = sources[:limit], references[:limit]
+    pairs = [(s, r) for s, refs in zip(sources, references, strict=True) for r in refs]
     if not pairs:
         raise ValueError(f"The {split} split of {run_dir} is empty; nothing to evaluate.")
     options = options or DecodingOptions()
+    bleu_tokenize = bleu_tokenize or train_config.bleu_tokenize or "13a"
     translator = Translator.from_run(run_dir)
-    bar = keras.utils.Progbar(len(pairs), unit_name="sentence") if progress else None
-    hypotheses = translator.translate(
-        [s for s, _ in pairs], options, batch_size=batch_size, progress=bar
-    )
-    references = [t for _, t in pairs]
-    results = {"split": split, "pairs": len(pairs), "strategy": options.strategy}
-    results.update(corpus_scores(hypotheses, references))
+    bar = keras.utils.Progbar(len(sources), unit_name="sentence") if progress else None
+    hypotheses = translator.translate(sources, options, batch_size=batch_size, progress=bar)
+    results = {
+        "split": split,
+        "pairs": len(pairs),
+        "sources": len(sources),
+        "strategy": options.strategy,
+        "bleu_tokenize": bleu_tokenize,
+    }
+    results.update(corpus_scores(hypotheses, references, bleu_tokenize))
     metric = MaskedAccuracy()
     dataset = make_dataset(
         pairs, source, target, model_config.sequence_length, batch_size, shuffle=False
@@ -47,7 +61,7 @@ def evaluate_run(run_dir, split="test", options=None, batch_size=64, progress=Tr
         metric.update_state(labels, translator.model(inputs, training=False))
     results["masked_accuracy"] = float(metric.result())
     results["examples"] = [
-        {"source": s, "reference": r, "hypothesis": h}
-        for (s, r), h in list(zip(pairs, hypotheses, strict=True))[:5]
+        {"source": s, "references": r, "hypothesis": h}
+        for s, r, h in list(zip(sources, references, hypotheses, strict=True))[:5]
     ]
     return results

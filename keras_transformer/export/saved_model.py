@@ -81,17 +81,25 @@ def _vocabulary_files(translator, directory):
     return paths
 
 
-def export_saved_model(run_dir, export_dir, beam_width=None, alpha=0.6, max_length=None,
-                       jit_compile=True, overwrite=False):  # fmt: skip
+def export_saved_model(run_dir, export_dir, beam_width=4, alpha=0.6, greedy=False,
+                       max_length=None, max_length_a=1.5, max_length_b=10, jit_compile=True,
+                       overwrite=False, no_repeat_ngram_size=3):  # fmt: skip
     """Exports a trained run directory as a SavedModel that translates strings.
+
+    Decoding is that of `DecodingOptions`: beam search by default, with output lengths
+    relative to the source.
 
     Args:
         run_dir: a run directory with a trained `model.keras`.
         export_dir: where to write the SavedModel. Written to a temporary sibling directory,
             then renamed, so a failed export leaves nothing half-written.
-        beam_width: int or None. Beam search with this many beams; None = greedy.
+        beam_width: int. Beam search with this many beams. Defaults to `4` (the paper).
         alpha: float. Beam length penalty. Defaults to `0.6`.
-        max_length: int or None. Most tokens generated; None = the model's `sequence_length`.
+        greedy: bool. Greedy decoding instead of beam search. Defaults to `False`.
+        max_length: int or None. Most tokens generated (a cap); None = the model's
+            `sequence_length`.
+        max_length_a, max_length_b: a sentence of `n` source tokens makes at most
+            `ceil(a * n) + b` tokens. Default to `1.5` and `10`.
         jit_compile: bool. Compile the decoding loop with XLA. Defaults to `True`.
         overwrite: bool. Replace an existing `export_dir`. Defaults to `False`.
 
@@ -108,12 +116,14 @@ def export_saved_model(run_dir, export_dir, beam_width=None, alpha=0.6, max_leng
             f"{export_dir} already exists; pass overwrite=True (CLI: --overwrite) to replace it "
             "or choose another directory."
         )
-    strategy = "beam" if beam_width else "greedy"
     options = DecodingOptions(
-        strategy=strategy,
-        beam_width=beam_width or 4,
+        strategy="greedy" if greedy else "beam",
+        beam_width=beam_width,
         alpha=alpha,
         max_length=max_length,
+        max_length_a=max_length_a,
+        max_length_b=max_length_b,
+        no_repeat_ngram_size=no_repeat_ngram_size,
         jit_compile=jit_compile,
     )
     translator = Translator.from_run(run_dir)

@@ -36,6 +36,10 @@ class GoodCheckpoint(keras.callbacks.Callback):
         temporary.replace(path)
         self.last_good = path
 
+    def all(self):
+        """Every epoch checkpoint, oldest first."""
+        return sorted(self.directory.glob("epoch-[0-9][0-9][0-9].weights.h5"))
+
 
 def latest_checkpoint(directory):
     """The newest `epoch-NNN.weights.h5` in `directory`, or None."""

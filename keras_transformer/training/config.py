@@ -3,7 +3,8 @@
 import dataclasses
 
 from keras_transformer.data.pipeline import PADDINGS
-from keras_transformer.data.tokenizers import KINDS
+from keras_transformer.data.tokenizers import DEFAULT_SAMPLE_SIZE, KINDS, SENTENCEPIECE_MODELS
+from keras_transformer.evaluation.scores import BLEU_TOKENIZATIONS
 from keras_transformer.json_config import JsonConfig
 from keras_transformer.training.devices import STRATEGIES
 
@@ -11,6 +12,9 @@ from keras_transformer.training.devices import STRATEGIES
 @dataclasses.dataclass(frozen=True)
 class TrainConfig(JsonConfig):
     """Data, optimization and run-directory settings of `train()`.
+
+    A field left as None is chosen for the corpus by `keras_transformer.training.defaults`
+    (the rule is printed when training starts).
 
     Example:
 
@@ -23,20 +27,26 @@ class TrainConfig(JsonConfig):
     corpus: str = "dates"
     # The run directory: tokenizers, checkpoints, logs, history, the final model.
     out: str = "runs/dates"
-    # Passes over the training split.
-    epochs: int = 10
-    # Sentence pairs per batch.
-    batch_size: int = 64
+    # Passes over the training split (None: about 30k steps, 5-100 epochs; 10 for dates).
+    epochs: int | None = None
+    # Sentence pairs per batch (None: 64 under 100k pairs, 128 under 1M, else 256).
+    batch_size: int | None = None
     # "bucketed": batches of similar lengths, each padded to its longest pair; "fixed": every
     # batch padded to the model's sequence_length.
     padding: str = "bucketed"
     # Optimizer steps per epoch; None = one pass over the training split.
     steps_per_epoch: int | None = None
-    # "character" or "wordpiece", learnt from the training split only.
-    tokenizer: str = "character"
-    # Largest vocabulary the tokenizer may learn (per side unless shared).
-    max_vocabulary_size: int = 8000
-    # Lower-case the text before tokenizing.
+    # "sentencepiece", "wordpiece" or "character", learnt from the training split only
+    # (None: sentencepiece for a TSV corpus, character for dates).
+    tokenizer: str | None = None
+    # SentencePiece's algorithm: "unigram" or "bpe".
+    sentencepiece_model: str = "unigram"
+    # Largest vocabulary the tokenizer may learn (joint when the embeddings are shared, else
+    # per side; None: 4k-32k pieces by corpus size).
+    max_vocabulary_size: int | None = None
+    # Tokenizers learn from a seeded sample of at most this many sentences.
+    tokenizer_sample: int = DEFAULT_SAMPLE_SIZE
+    # Case-fold the text (NFKC case folding) when learning the tokenizer and tokenizing.
     lower_case: bool = False
     # Sizes of the built-in dates corpus splits.
     train_size: int = 20000
@@ -49,11 +59,12 @@ class TrainConfig(JsonConfig):
     skip_malformed: bool = False
     # Label smoothing ε_ls (paper: 0.1).
     label_smoothing: float = 0.1
-    # Warm-up steps of the learning-rate schedule (paper: 4000).
-    warmup_steps: int = 4000
-    # Multiplier of the paper's learning-rate schedule.
-    learning_rate_scale: float = 1.0
-    # Clip gradients to this global norm; None = no clipping.
+    # Warm-up steps of the learning-rate schedule (paper: 4000; None: one epoch, 400-4000).
+    warmup_steps: int | None = None
+    # Multiplier of the paper's learning-rate schedule (None: 1 for dates; for a TSV corpus
+    # the largest scale up to 1 that keeps the peak under 2.5e-3).
+    learning_rate_scale: float | None = None
+    # Clip the gradients to this global norm (all variables together); None = no clipping.
     clipnorm: float | None = None
     # float16 on GPU, bfloat16 on CPU, with float32 variables.
     mixed_precision: bool = False
@@ -62,29 +73,68 @@ class TrainConfig(JsonConfig):
     # tf.distribute strategy: "auto" (Mirrored over several local GPUs), "none", "mirrored"
     # (local GPUs, or logical CPUs), "multiworker" (TF_CONFIG).
     strategy: str = "auto"
-    # Stop when validation masked accuracy has not improved for this many epochs.
+    # Train for at most this many minutes, then keep the best checkpoint.
+    time_budget: float | None = None
+    # What the time budget counts: "wall" (elapsed) or "cpu" (this process's CPU time).
+    budget_clock: str = "wall"
+    # Validation sentences decoded (greedy, cached) each epoch for val_bleu and val_chrf;
+    # 0 turns it off (model selection then uses val_loss).
+    validation_sample: int = 500
+    # The validation score that selects the kept model: "chrf", "bleu" or "loss".
+    selection_metric: str = "chrf"
+    # BLEU tokenization (sacrebleu's); None: "char" for targets in scripts without spaces.
+    bleu_tokenize: str | None = None
+    # Stop after this many epochs without a better selection score (0 = never; None: 5 for a
+    # TSV corpus without a time budget).
     early_stopping_patience: int | None = None
+    # Average the last N epochs' weights at the end and keep the average if it scores better
+    # (0 or 1 = off; None: 5 for a TSV corpus).
+    average_last: int | None = None
     # Seed of the data splits, shuffling and initialization.
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "max_vocabulary_size", "train_size", "warmup_steps"):
+        for name in ("train_size", "tokenizer_sample"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{name} must be a positive integer; received {name}={value!r}.")
-        for name in ("steps_per_epoch", "early_stopping_patience"):
+        for name in ("epochs", "batch_size", "max_vocabulary_size", "warmup_steps",
+                     "steps_per_epoch"):  # fmt: skip
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value <= 0):
                 raise ValueError(f"{name} must be None or a positive integer; received {value!r}.")
+        for name in ("early_stopping_patience", "average_last", "validation_sample"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 0):
+                raise ValueError(f"{name} must be None or an integer >= 0; received {value!r}.")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ValueError(
+                f"time_budget is in minutes and must be positive; received {self.time_budget}."
+            )
+        choices = {
+            "budget_clock": ("wall", "cpu"),
+            "selection_metric": ("chrf", "bleu", "loss"),
+            "sentencepiece_model": SENTENCEPIECE_MODELS,
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"{name} must be one of {allowed}; received {getattr(self, name)!r}."
+                )
+        if self.bleu_tokenize is not None and self.bleu_tokenize not in BLEU_TOKENIZATIONS:
+            raise ValueError(
+                f"bleu_tokenize must be one of {BLEU_TOKENIZATIONS}; received "
+                f"{self.bleu_tokenize!r}."
+            )
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}; received {self.strategy!r}.")
         if self.padding not in PADDINGS:
             raise ValueError(f"padding must be one of {PADDINGS}; received {self.padding!r}.")
-        if self.tokenizer not in KINDS:
+        if self.tokenizer is not None and self.tokenizer not in KINDS:
             raise ValueError(f"tokenizer must be one of {KINDS}; received {self.tokenizer!r}.")
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(f"label_smoothing must be in [0, 1); received {self.label_smoothing}.")
-        if self.learning_rate_scale <= 0:
+        if self.learning_rate_scale is not None and self.learning_rate_scale <= 0:
             raise ValueError(
                 f"learning_rate_scale must be positive; received {self.learning_rate_scale}."
             )

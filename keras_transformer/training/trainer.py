@@ -22,8 +22,10 @@ import keras
 from keras_transformer.data.corpus import Splits, load_corpus
 from keras_transformer.data.pipeline import make_dataset
 from keras_transformer.data.tokenizers import Tokenizer, learn_tokenizer
+from keras_transformer.evaluation.scores import choose_bleu_tokenize
 from keras_transformer.models import TransformerConfig, build_transformer
 from keras_transformer.plots import plot_training_curves
+from keras_transformer.training import defaults
 from keras_transformer.training.callbacks import GoodCheckpoint, HistoryFile
 from keras_transformer.training.config import TrainConfig
 from keras_transformer.training.devices import choose_strategy, precision_policy
@@ -31,6 +33,7 @@ from keras_transformer.training.losses import MaskedSparseCategoricalCrossentrop
 from keras_transformer.training.metrics import MaskedAccuracy
 from keras_transformer.training.multiworker import worker_identity
 from keras_transformer.training.schedules import TransformerSchedule
+from keras_transformer.training.selection import TrainingClock, ValidationScores, average_weights
 
 logger = logging.getLogger("keras_transformer")
 
@@ -51,16 +54,20 @@ class TrainResult:
     epochs: int
     seconds: float
     metrics: dict  # the last epoch's logs (loss, masked_accuracy, val_...)
+    kept: str = "last"  # the weights in model.keras: "last", "best epoch N" or "average of N"
 
 
 def compile_model(model, model_config, train_config):
     """Compiles with the paper's recipe: Adam(0.9, 0.98, 1e-9) on the warm-up schedule,
     label-smoothed masked cross-entropy, masked token accuracy."""
+    scale = train_config.learning_rate_scale
     schedule = TransformerSchedule(
-        model_config.hidden_dim, train_config.warmup_steps, train_config.learning_rate_scale
+        model_config.hidden_dim,
+        train_config.warmup_steps or 4000,  # unset only when called before `resolve`
+        1.0 if scale is None else scale,
     )
     optimizer = keras.optimizers.Adam(
-        schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9, clipnorm=train_config.clipnorm
+        schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9, global_clipnorm=train_config.clipnorm
     )
     model.compile(
         optimizer=optimizer,
@@ -88,9 +95,49 @@ def load_run(run_dir):
     )
 
 
-def prepare_data(train_config, share_embeddings=False):
-    """The corpus splits and the tokenizers learnt from the training split only (one joint
-    tokenizer when the embeddings are shared)."""
+@dataclasses.dataclass
+class PreparedData:
+    """The splits, the tokenizers learnt from the training split, and the configs with every
+    setting left to the rule chosen (`keras_transformer.training.defaults`)."""
+
+    splits: Splits
+    source: Tokenizer
+    target: Tokenizer
+    train_config: TrainConfig
+    model_config: TransformerConfig
+
+
+def resolve_configs(train_config, model_config, splits, model_overrides=None):
+    """The configs with their unset settings chosen for `splits` (logged)."""
+    train_pairs = len(splits.train)
+    train_config, notes = defaults.resolve(train_config, train_pairs)
+    if train_config.bleu_tokenize is None:
+        tokenize = choose_bleu_tokenize([t for _, t in splits.train[:2000]])
+        train_config = train_config.replace(bleu_tokenize=tokenize)
+        notes.append(("bleu_tokenize", tokenize, "the script of the targets"))
+    model_reason = None
+    if model_config is None:
+        model_config = defaults.choose_model(train_config, train_pairs)
+        model_reason = f"{train_pairs} training pairs"
+        if train_config.time_budget is not None:
+            model_reason += f", a {train_config.time_budget:g}-minute budget"
+    model_config = model_config.replace(**(model_overrides or {}))
+    if train_config.learning_rate_scale is None:
+        scale = defaults.learning_rate_scale(train_config, model_config)
+        train_config = train_config.replace(learning_rate_scale=scale)
+        reason = "the paper's" if scale == 1 else f"peak {defaults.PEAK_LEARNING_RATE:g}"
+        notes.append(("learning_rate_scale", scale, reason))
+    defaults.log_choices(notes, model_config, model_reason)
+    return train_config, model_config
+
+
+def prepare_data(train_config, model_config=None, model_overrides=None):
+    """Reads and splits the corpus, chooses the unset settings, and learns the tokenizers
+    from the training split only (one joint tokenizer when the embeddings are shared).
+
+    Returns:
+        `PreparedData`; its `model_config` has the tokenizers' vocabulary sizes.
+    """
     splits = load_corpus(
         train_config.corpus,
         train_size=train_config.train_size,
@@ -101,15 +148,31 @@ def prepare_data(train_config, share_embeddings=False):
         skip_malformed=train_config.skip_malformed,
         seed=train_config.seed,
     )
-    kind, size = train_config.tokenizer, train_config.max_vocabulary_size
-    lower = train_config.lower_case
-    if share_embeddings:
+    train_config, model_config = resolve_configs(train_config, model_config, splits,
+                                                 model_overrides)  # fmt: skip
+    options = dict(
+        vocabulary_size=train_config.max_vocabulary_size,
+        lower_case=train_config.lower_case,
+        model_type=train_config.sentencepiece_model,
+        sample_size=train_config.tokenizer_sample,
+        seed=train_config.seed,
+    )
+    kind = train_config.tokenizer
+    started = time.perf_counter()
+    if model_config.share_embeddings:
         joint = [text for pair in splits.train for text in pair]
-        source = target = learn_tokenizer(kind, joint, size, lower)
+        source = target = learn_tokenizer(kind, joint, **options)
     else:
-        source = learn_tokenizer(kind, [s for s, _ in splits.train], size, lower)
-        target = learn_tokenizer(kind, [t for _, t in splits.train], size, lower)
-    return splits, source, target
+        source = learn_tokenizer(kind, [s for s, _ in splits.train], **options)
+        target = learn_tokenizer(kind, [t for _, t in splits.train], **options)
+    logger.info(
+        "Learnt the %s tokenizer%s in %.0f s: %d%s tokens.",
+        kind, "" if source is target else "s", time.perf_counter() - started,
+        source.vocabulary_size,
+        "" if source is target else f" + {target.vocabulary_size}",
+    )  # fmt: skip
+    model_config = sized_config(model_config, source, target)
+    return PreparedData(splits, source, target, train_config, model_config)
 
 
 def sized_config(model_config, source, target):
@@ -120,7 +183,7 @@ def sized_config(model_config, source, target):
     )
 
 
-def _prepare_run(model_config, train_config, overwrite):
+def _prepare_run(model_config, train_config, overwrite, model_overrides=None):
     """Creates the run directory, or checks that an unfinished one matches and resumes it."""
     run_dir = pathlib.Path(train_config.out)
     status_file = run_dir / "run.json"
@@ -139,41 +202,53 @@ def _prepare_run(model_config, train_config, overwrite):
                 path.unlink()
     if (run_dir / "config.json").exists():
         saved_model, saved_train, source, target, splits = load_run(run_dir)
+        train_config, model_config = resolve_configs(
+            train_config, model_config, splits, model_overrides
+        )
         vocabulary = {
             "vocabulary_size": saved_model.vocabulary_size,
             "target_vocabulary_size": saved_model.target_vocabulary_size,
         }
-        same_train = saved_train.replace(epochs=train_config.epochs) == train_config
+        resumable = dict(epochs=train_config.epochs, time_budget=train_config.time_budget)
+        same_train = saved_train.replace(**resumable) == train_config
         if saved_model != model_config.replace(**vocabulary) or not same_train:
             raise ValueError(
                 f"{run_dir} holds an unfinished run with other settings; resume it with the "
-                "same settings (only --epochs may change), or pass --overwrite, or choose "
-                "another --out."
+                "same settings (only --epochs and --time-budget may change), or pass "
+                "--overwrite, or choose another --out."
             )
         logger.info("Resuming the unfinished run in %s.", run_dir)
-        return run_dir, saved_model, source, target, splits
+        return run_dir, saved_model, train_config, source, target, splits
 
-    splits, source, target = prepare_data(train_config, model_config.share_embeddings)
-    model_config = sized_config(model_config, source, target)
+    data = prepare_data(train_config, model_config, model_overrides)
     run_dir.mkdir(parents=True, exist_ok=True)
-    splits.save(run_dir / "splits")
-    source.save(run_dir / "source_tokenizer.json")
-    target.save(run_dir / "target_tokenizer.json")
-    train_config.to_json(run_dir / "train_config.json")
-    model_config.to_json(run_dir / "config.json")  # last: its presence marks a prepared run
-    return run_dir, model_config, source, target, splits
+    data.splits.save(run_dir / "splits")
+    data.source.save(run_dir / "source_tokenizer.json")
+    data.target.save(run_dir / "target_tokenizer.json")
+    data.train_config.to_json(run_dir / "train_config.json")
+    data.model_config.to_json(run_dir / "config.json")  # last: its presence marks a prepared run
+    return run_dir, data.model_config, data.train_config, data.source, data.target, data.splits
 
 
-def train(model_config, train_config, overwrite=False, callbacks=(), verbose="auto"):
+def train(model_config, train_config, overwrite=False, callbacks=(), verbose="auto",
+          model_overrides=None):  # fmt: skip
     """Trains a Transformer with `model.fit` and writes the run directory.
 
+    Settings left unset (None) in `train_config`, and the model when `model_config` is None,
+    are chosen for the corpus by `keras_transformer.training.defaults` (and logged). Each
+    epoch a validation sample is decoded and scored (`val_bleu`, `val_chrf`); the weights
+    that score best are kept, or the average of the last epochs if it scores better.
+
     Args:
-        model_config: `TransformerConfig`. Its vocabulary sizes are replaced by those of the
-            tokenizers learnt from the training split.
+        model_config: `TransformerConfig`, or None to choose one for the corpus. Its
+            vocabulary sizes are replaced by those of the tokenizers learnt from the training
+            split.
         train_config: `TrainConfig`.
         overwrite: bool. Replace a finished run in `train_config.out`. Defaults to `False`.
         callbacks: extra Keras callbacks.
         verbose: `model.fit` verbosity. Defaults to `"auto"` (progress bars).
+        model_overrides: dict of `TransformerConfig` fields that replace those of the chosen
+            (or given) model.
 
     Returns:
         `TrainResult`.
@@ -183,14 +258,15 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
         ValueError: it holds an unfinished run with other settings.
     """
     started = time.perf_counter()
+    clock = TrainingClock.now()
     # First: MultiWorkerMirroredStrategy must exist before any other TensorFlow op runs.
     strategy = choose_strategy(train_config.strategy)
     is_chief, worker = worker_identity(strategy)
     if not is_chief:
         worker_dir = pathlib.Path(train_config.out) / "workers" / worker
         train_config = train_config.replace(out=str(worker_dir))
-    run_dir, model_config, source, target, splits = _prepare_run(
-        model_config, train_config, overwrite
+    run_dir, model_config, train_config, source, target, splits = _prepare_run(
+        model_config, train_config, overwrite, model_overrides
     )
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision_policy(train_config.mixed_precision))
@@ -216,22 +292,26 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
             model = compile_model(build_transformer(model_config), model_config, train_config)
         checkpoints = GoodCheckpoint(run_dir / "checkpoints")
         history = HistoryFile(run_dir / "history.json")
+        selection = ValidationScores(
+            splits.validation,
+            source,
+            target,
+            run_dir / "checkpoints",
+            metric=train_config.selection_metric,
+            sample_size=train_config.validation_sample if is_chief else 0,
+            patience=train_config.early_stopping_patience,
+            bleu_tokenize=train_config.bleu_tokenize,
+        )
+        timer = TrainingClock(train_config.time_budget, train_config.budget_clock, clock)
         run_callbacks = [
             keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
             keras.callbacks.TerminateOnNaN(),
+            selection,
+            timer,
             checkpoints,
             history,
             keras.callbacks.TensorBoard(str(run_dir / "logs"), profile_batch=0),
         ]
-        if train_config.early_stopping_patience and validation_data is not None:
-            run_callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_masked_accuracy",
-                    mode="max",
-                    patience=train_config.early_stopping_patience,
-                    restore_best_weights=True,
-                )
-            )
         model.fit(
             train_data,
             validation_data=validation_data,
@@ -243,11 +323,14 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
         )
         metrics = history.epochs[-1] if history.epochs else {}
         status = "finished"
+        kept = "last"
         if not math.isfinite(metrics.get("loss", math.nan)):
             status = "diverged"
             if checkpoints.last_good is not None:
                 model.load_weights(checkpoints.last_good)
             logger.warning("Training diverged; the model keeps the last good checkpoint.")
+        elif validation_data is not None:
+            kept = _keep_best(model, selection, checkpoints, train_config.average_last)
         _save_model(model, run_dir / "model.keras")
         if history.epochs:
             plot_training_curves(history.epochs, run_dir / "training_curves.png")
@@ -255,10 +338,40 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
         keras.config.set_dtype_policy(previous_policy)
     seconds = time.perf_counter() - started
     epochs = len(history.epochs)
-    (run_dir / "run.json").write_text(
-        json.dumps({"status": status, "epochs": epochs, "seconds": seconds, "metrics": metrics})
-    )
-    return TrainResult(run_dir, status, epochs, seconds, metrics)
+    status_record = {"status": status, "epochs": epochs, "seconds": seconds, "kept": kept,
+                     "metrics": metrics, "time_budget_spent": timer.stopped}  # fmt: skip
+    temporary = run_dir / "run.json.tmp"
+    temporary.write_text(json.dumps(status_record))
+    temporary.replace(run_dir / "run.json")
+    logger.info("Kept weights: %s.", kept)
+    return TrainResult(run_dir, status, epochs, seconds, metrics, kept)
+
+
+def _keep_best(model, selection, checkpoints, average_last):
+    """Loads the best epoch's weights, or the average of the last `average_last` epochs when
+    it scores better on the validation sample. Returns what was kept."""
+    kept = "last"
+    if selection.best_weights is not None:
+        model.load_weights(selection.best_weights)
+        score = f"val_{selection.metric} {selection.best_score:.2f}"
+        kept = f"best epoch {selection.best_epoch} ({score})"
+    last = checkpoints.all()[-average_last:] if average_last and average_last > 1 else []
+    if len(last) > 1 and selection.metric != "loss":
+        best_weights = model.get_weights()
+        average_weights(model, last)
+        score = selection.score(model)[f"val_{selection.metric}"]
+        if selection.better(score, selection.best_score):
+            logger.info(
+                "The average of the last %d epochs scores val_%s %.2f (best epoch: %.2f): kept.",
+                len(last), selection.metric, score, selection.best_score,
+            )  # fmt: skip
+            return f"average of the last {len(last)} epochs (val_{selection.metric} {score:.2f})"
+        logger.info(
+            "The average of the last %d epochs scores val_%s %.2f, not better than %.2f.",
+            len(last), selection.metric, score, selection.best_score,
+        )  # fmt: skip
+        model.set_weights(best_weights)
+    return kept
 
 
 def _save_model(model, path):

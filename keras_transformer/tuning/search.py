@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from keras_transformer.models import TransformerConfig
 from keras_transformer.training.devices import choose_strategy
-from keras_transformer.training.trainer import prepare_data, sized_config
+from keras_transformer.training.trainer import prepare_data
 from keras_transformer.tuning.hypermodel import TransformerHyperModel
 from keras_transformer.tuning.space import MODEL_NAMES, TRAINING_NAMES, parse_space
 
@@ -87,10 +87,11 @@ def tune(
     base_config = base_config or TransformerConfig.preset("tiny")
     out = pathlib.Path(train_config.out)
     out.mkdir(parents=True, exist_ok=True)
-    splits, source, target = prepare_data(train_config, base_config.share_embeddings)
+    data = prepare_data(train_config, base_config)
+    splits, source, target = data.splits, data.source, data.target
     if not splits.validation:
         raise ValueError("Tuning needs a validation split; raise --validation-size/fraction.")
-    base_config = sized_config(base_config, source, target)
+    base_config, train_config = data.model_config, data.train_config
     keras.utils.set_random_seed(train_config.seed)
     hypermodel = TransformerHyperModel(
         space, base_config, train_config, data=(splits, source, target)

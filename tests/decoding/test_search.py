@@ -1,9 +1,12 @@
 """Cached generation against the uncached oracle, on a model trained for a few seconds."""
 
+import math
+
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from keras_transformer.data.tokenizers import END_ID, PAD_ID
+from keras_transformer.data.tokenizers import END_ID, PAD_ID, START_ID
 from keras_transformer.decoding import DecodingOptions, Translator, length_penalty
 from keras_transformer.training import load_run
 
@@ -22,12 +25,22 @@ def sources(run_dir, translators):
 
 
 def _tokens(translator, ids, **options):
-    tokens, scores = translator.generate(ids, max_length=MAX_LENGTH, **options)
+    tokens, scores = translator.generate(ids, **{"max_length": MAX_LENGTH, **options})
     return tokens.numpy(), scores.numpy()
 
 
+def _greedy(translator, ids, **options):
+    return _tokens(translator, ids, strategy="greedy", **options)
+
+
+def test_beam_search_is_the_default():
+    options = DecodingOptions()
+    assert (options.strategy, options.beam_width, options.alpha) == ("beam", 4, 0.6)
+    assert (options.max_length_a, options.max_length_b, options.max_length) == (1.5, 10, None)
+
+
 def test_cached_greedy_equals_the_uncached_oracle(translators, sources):
-    cached, oracle = (_tokens(t, sources)[0] for t in translators)
+    cached, oracle = (_greedy(t, sources)[0] for t in translators)
     np.testing.assert_array_equal(cached, oracle)
     assert np.all(np.any(cached == END_ID, axis=1)), "the trained model should end its outputs"
 
@@ -38,24 +51,36 @@ def test_cached_beam_equals_the_uncached_oracle(translators, sources):
 
 
 def test_tokens_after_end_are_padding(translators, sources):
-    for row in _tokens(translators[0], sources)[0]:
+    for row in _greedy(translators[0], sources)[0]:
         end = list(row).index(END_ID)
         assert np.all(row[end + 1 :] == PAD_ID) and np.all(row[:end] > END_ID)
 
 
 def test_beam_of_width_one_is_greedy(translators, sources):
-    greedy = _tokens(translators[0], sources)[0]
-    beam = _tokens(translators[0], sources, strategy="beam", beam_width=1)[0]
-    np.testing.assert_array_equal(beam, greedy)
+    # Without length penalty: with one, a width-1 beam may keep searching past greedy's
+    # [END] for a longer hypothesis that the penalty prefers.
+    greedy = _greedy(translators[0], sources)
+    beam = _tokens(translators[0], sources, strategy="beam", beam_width=1, alpha=0.0)
+    np.testing.assert_array_equal(beam[0], greedy[0])
+    np.testing.assert_allclose(beam[1], greedy[1], atol=1e-5)
 
 
-@pytest.mark.parametrize("beam_width", [2, 4])
-def test_beam_is_never_worse_than_greedy(translators, sources, beam_width):
-    greedy_tokens, greedy_scores = _tokens(translators[0], sources)
-    lengths = (greedy_tokens != PAD_ID).sum(axis=1)
-    greedy_normalized = greedy_scores / length_penalty(lengths, 0.6).numpy()
-    _, beam_scores = _tokens(translators[0], sources, strategy="beam", beam_width=beam_width)
-    assert np.all(beam_scores >= greedy_normalized - 1e-5)
+@pytest.mark.parametrize("beam_width", [1, 4])
+def test_beam_scores_are_the_normalized_log_probabilities_of_its_outputs(
+    translators, sources, beam_width
+):
+    tokens, scores = _tokens(translators[0], sources, strategy="beam", beam_width=beam_width)
+    assert np.all(np.any(tokens == END_ID, axis=1)), "the trained model should end its outputs"
+    lengths = (tokens != PAD_ID).sum(axis=1)
+    # Teacher-forced log-probabilities of the outputs, [PAD] and [START] excluded.
+    prefix = np.concatenate([np.full([len(tokens), 1], START_ID), tokens[:, :-1]], axis=1)
+    logits = translators[0].parts.full_logits(sources, tf.constant(prefix, tf.int32)).numpy()
+    logits[:, :, [PAD_ID, START_ID]] = -np.inf
+    log_probs = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+    picked = np.take_along_axis(log_probs, tokens[:, :, None], axis=-1)[:, :, 0]
+    totals = np.where(tokens != PAD_ID, picked, 0.0).sum(axis=1)
+    expected = totals / length_penalty(lengths, 0.6).numpy()
+    np.testing.assert_allclose(scores, expected, atol=1e-4)
 
 
 def test_sampling_is_reproducible_with_a_seed(translators, sources):
@@ -68,7 +93,7 @@ def test_sampling_is_reproducible_with_a_seed(translators, sources):
 
 @pytest.mark.parametrize("options", [{"top_k": 1}, {"top_p": 1e-6}], ids=["top-k=1", "top-p~0"])
 def test_sampling_from_the_top_token_is_greedy(translators, sources, options):
-    greedy = _tokens(translators[0], sources)[0]
+    greedy = _greedy(translators[0], sources)[0]
     sampled = _tokens(translators[0], sources, strategy="sample", temperature=2.0, **options)[0]
     np.testing.assert_array_equal(sampled, greedy)
 
@@ -95,6 +120,8 @@ def test_invalid_options_are_clear_errors(translators, sources):
         DecodingOptions(strategy="nucleus")
     with pytest.raises(ValueError, match="beam_width"):
         DecodingOptions(strategy="beam", beam_width=0)
+    with pytest.raises(ValueError, match="max_length_a"):
+        DecodingOptions(max_length_a=-1.0)
     with pytest.raises(ValueError, match="temperature"):
         translators[0].generate(sources, strategy="sample", temperature=0.0)
 
@@ -104,6 +131,34 @@ def test_a_run_without_a_model_is_a_clear_error(tmp_path):
         Translator.from_run(tmp_path)
 
 
-def test_min_length_forbids_an_early_end(translators, sources):
-    tokens, _ = _tokens(translators[0], sources, min_length=MAX_LENGTH)
+@pytest.mark.parametrize("strategy", ["greedy", "beam"])
+def test_min_length_forbids_an_early_end(translators, sources, strategy):
+    # Every row may make MAX_LENGTH tokens; [END] is forbidden until then: none ends.
+    tokens, _ = _tokens(translators[0], sources, strategy=strategy, min_length=MAX_LENGTH,
+                        max_length_a=0.0, max_length_b=MAX_LENGTH)  # fmt: skip
+    assert tokens.shape[1] == MAX_LENGTH
     assert np.all(tokens != END_ID) and np.all(tokens > END_ID)
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "beam", "sample"])
+def test_output_lengths_are_relative_to_the_source(translators, sources, strategy):
+    source_lengths = (sources.numpy() != PAD_ID).sum(axis=1)
+    options = {"strategy": strategy, "max_length": None, "max_length_a": 0.5, "max_length_b": 1}
+    tokens, _ = _tokens(translators[0], sources, **options)
+    width = sources.shape[1]
+    assert tokens.shape[1] == min(math.ceil(0.5 * width) + 1, translators[0].sequence_length)
+    limits = np.ceil(0.5 * source_lengths).astype(int) + 1
+    lengths = (tokens != PAD_ID).sum(axis=1)
+    assert np.all(lengths <= limits) and np.any(lengths == limits)
+    cut = lengths == limits  # rows that reached their limit stop there
+    assert np.all(np.any(tokens == END_ID, axis=1) | cut)
+    if strategy != "sample":  # (random numbers depend on the batch shape and on XLA)
+        # A row's limit is its own: alone, it decodes the same; without XLA too.
+        for i in range(len(tokens)):
+            alone, _ = _tokens(translators[0], sources[i : i + 1], **options)
+            assert alone[0, : lengths[i]].tolist() == tokens[i, : lengths[i]].tolist()
+        eager, _ = _tokens(translators[0], sources, jit_compile=False, **options)
+        np.testing.assert_array_equal(eager, tokens)
+    # max_length caps the relative limit.
+    capped, _ = _tokens(translators[0], sources, **{**options, "max_length": 2})
+    assert capped.shape[1] == 2

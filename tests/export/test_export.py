@@ -47,7 +47,7 @@ print(json.dumps(results))
 @pytest.fixture(scope="module")
 def exports(run_dir, tmp_path_factory):
     directory = tmp_path_factory.mktemp("exports")
-    greedy = export_saved_model(run_dir, directory / "model")
+    greedy = export_saved_model(run_dir, directory / "model", greedy=True)
     beam = export_saved_model(run_dir, directory / "model_beam", beam_width=3)
     return greedy, beam
 
@@ -70,7 +70,7 @@ def test_export_translates_like_in_process_decoding_without_the_package(run_dir,
     assert loaded["keras_transformer_imported"] is False
     translator = Translator.from_run(run_dir)
     for size, texts in batches.items():
-        assert loaded["greedy" + size] == translator.translate(texts)
+        assert loaded["greedy" + size] == translator.translate(texts, strategy="greedy")
         assert loaded["beam" + size] == translator.translate(texts, strategy="beam", beam_width=3)
     assert loaded["greedy-serving"] == loaded["greedy7"]
     assert loaded["beam-tokens-shape"] == [7, translator.sequence_length]
@@ -91,9 +91,16 @@ def test_saved_model_cli_lists_the_serving_signature(exports):
         assert name in out
     assert "DT_STRING" in out and "DT_INT32" in out
     # TF1-style loaders (saved_model_cli run, TF Serving) find every variable and run it.
+    # They need tensorflow-text's ops registered (text normalisation is one), as TF Serving
+    # builds with them: saved_model_cli's own main, in a process that imported them.
+    with_text_ops = (
+        "import sys, tensorflow_text; from tensorflow.python.tools import saved_model_cli; "
+        "sys.argv[0] = 'saved_model_cli'; sys.exit(saved_model_cli.main())"
+    )
     result = subprocess.run(
-        [cli_path, "run", "--dir", str(exports[0]), "--tag_set", "serve", "--signature_def",
-         "serving_default", "--input_exprs", 'text=["4 mars 2021", ""]'],
+        [sys.executable, "-c", with_text_ops, "run", "--dir", str(exports[0]), "--tag_set",
+         "serve", "--signature_def", "serving_default", "--input_exprs",
+         'text=["4 mars 2021", ""]'],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
@@ -140,6 +147,19 @@ def test_existing_exports_are_kept_unless_overwrite(run_dir, exports, tmp_path):
     assert cli.main(["export", str(run_dir), str(target), "--overwrite"]) == 0
     assert (target / "saved_model.pb").exists() and not (target / "mine.txt").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["export"]  # no staging directory left
+    # The default export decodes as `DecodingOptions()`: beam search, 4 beams, alpha 0.6.
+    import tensorflow as tf
+
+    texts = [s for s, _ in load_run(run_dir)[4].test[:4]]
+    loaded = tf.saved_model.load(str(target))  # (kept: its variables live as long as it)
+    exported = loaded.translate(tf.constant(texts)).numpy()
+    assert [t.decode("utf-8") for t in exported] == Translator.from_run(run_dir).translate(texts)
+
+
+def test_conflicting_export_flags_are_a_clear_error(run_dir, tmp_path, capsys):
+    assert cli.main(["export", str(run_dir), str(tmp_path / "out"), "--greedy", "--beam", "2"]) == 2
+    assert "Choose greedy decoding" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_run_without_a_model_cannot_be_exported(tmp_path, capsys):

@@ -1,0 +1,80 @@
+"""The default command on real text (English -> Japanese Tatoeba lines), end to end:
+train with no flag but a few steps, then translate, evaluate and export must agree."""
+
+import json
+import logging
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from keras_transformer import cli
+
+FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "eng-jpn-300.tsv"
+SOURCES = ["I'm hungry.", "Where is the station?", "He didn't come yesterday."]
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("real_text") / "run"
+    # The default command, shortened: one epoch of three steps, a small validation sample.
+    code = cli.main([
+        "train", "--corpus", str(FIXTURE), "--out", str(out),
+        "--epochs", "1", "--steps-per-epoch", "3", "--validation-sample", "8",
+    ])  # fmt: skip
+    assert code == 0
+    return out
+
+
+def test_the_default_command_chooses_subwords_and_a_shared_vocabulary(default_run, caplog):
+    train_config = json.loads((default_run / "train_config.json").read_text())
+    model_config = json.loads((default_run / "config.json").read_text())
+    assert train_config["tokenizer"] == "sentencepiece"
+    assert train_config["bleu_tokenize"] == "char"  # Japanese targets
+    assert model_config["share_embeddings"] and model_config["tie_output_projection"]
+    tokenizer = json.loads((default_run / "source_tokenizer.json").read_text())
+    assert tokenizer["kind"] == "sentencepiece" and tokenizer["model_type"] == "unigram"
+    history = json.loads((default_run / "history.json").read_text())
+    assert {"val_bleu", "val_chrf", "cpu_seconds"} <= set(history[-1])
+    status = json.loads((default_run / "run.json").read_text())
+    assert status["status"] == "finished" and status["kept"].startswith("best epoch 1")
+
+
+def test_the_choices_are_printed(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="keras_transformer")
+    cli.main([
+        "train", "--corpus", str(FIXTURE), "--out", str(tmp_path / "run"), "--epochs", "1",
+        "--steps-per-epoch", "1", "--validation-sample", "0", "--num-layers", "1",
+    ])  # fmt: skip
+    printed = caplog.text
+    for expected in ("--tokenizer", "sentencepiece", "--warmup-steps", "--max-vocabulary-size",
+                     "model: 1+1 layers, hidden 256"):  # fmt: skip
+        assert expected in printed
+
+
+def test_translate_evaluate_and_export_agree(default_run, tmp_path, capsys):
+    assert cli.main(["translate", str(default_run), *SOURCES]) == 0
+    translated = capsys.readouterr().out.splitlines()
+    assert len(translated) == len(SOURCES)
+    assert cli.main(["evaluate", str(default_run), "--json", "--limit", "5"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results["bleu_tokenize"] == "char" and results["sources"] == 5
+    assert 0 <= results["loop_rate"] <= 1
+    export_dir = tmp_path / "export"
+    assert cli.main(["export", str(default_run), str(export_dir)]) == 0
+    capsys.readouterr()
+    # A fresh process with only TensorFlow and tensorflow-text: no keras_transformer import.
+    script = textwrap.dedent(f"""
+        import json, sys
+        sys.modules["keras_transformer"] = None
+        import tensorflow as tf, tensorflow_text  # noqa: F401
+        model = tf.saved_model.load({str(export_dir)!r})
+        out = model.translate(tf.constant({SOURCES!r}))
+        print(json.dumps([t.decode("utf-8") for t in out.numpy()], ensure_ascii=False))
+    """)  # fmt: skip
+    process = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert json.loads(process.stdout.strip().splitlines()[-1]) == translated

@@ -1,0 +1,143 @@
+"""Settings chosen for the corpus, the time budget, keep-best, early stopping, averaging."""
+
+import json
+import pathlib
+
+import keras
+import numpy as np
+import pytest
+
+import keras_transformer as kt
+from keras_transformer.training import TrainConfig, defaults, train
+from keras_transformer.training.selection import ValidationScores, average_weights
+
+MODEL = kt.TransformerConfig(
+    sequence_length=24, hidden_dim=16, intermediate_dim=24, num_heads=2, num_layers=1,
+    dropout=0.0,
+)  # fmt: skip
+FIXTURES = pathlib.Path(__file__).parent.parent / "fixtures"
+
+
+def _config(out, **overrides):
+    values = dict(
+        corpus="dates", out=str(out), epochs=3, batch_size=16, steps_per_epoch=3,
+        train_size=200, validation_size=24, test_size=8, warmup_steps=10,
+        validation_sample=16,
+    )  # fmt: skip
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+@pytest.mark.parametrize(
+    "pairs, expected",
+    [
+        (5_000, dict(tokenizer="sentencepiece", max_vocabulary_size=4000, batch_size=64)),
+        (40_000, dict(max_vocabulary_size=8000, batch_size=64, warmup_steps=312, epochs=48)),
+        (500_000, dict(max_vocabulary_size=16000, batch_size=128, warmup_steps=1953, epochs=8)),
+        (5_000_000, dict(max_vocabulary_size=32000, batch_size=256, warmup_steps=4000, epochs=5)),
+    ],
+)
+def test_the_rule_scales_with_the_corpus(pairs, expected):
+    resolved, notes = defaults.resolve(TrainConfig(corpus="pairs.tsv"), pairs)
+    for name, value in expected.items():
+        assert getattr(resolved, name) == value, name
+    assert resolved.early_stopping_patience == 5 and resolved.average_last == 5
+    assert {name for name, _, _ in notes} >= set(expected)
+    preset = "small" if pairs < 100_000 else "medium" if pairs < 1_000_000 else "base"
+    model = defaults.choose_model(resolved, pairs)
+    assert model == kt.TransformerConfig.preset(preset, share_embeddings=True)
+    peak = (
+        defaults.learning_rate_scale(resolved, model)
+        * (model.hidden_dim * resolved.warmup_steps) ** -0.5
+    )
+    assert peak <= defaults.PEAK_LEARNING_RATE * 1.001
+
+
+def test_a_short_time_budget_chooses_a_shallower_model():
+    budgeted, _ = defaults.resolve(TrainConfig(corpus="pairs.tsv", time_budget=20.0), 40_000)
+    assert defaults.choose_model(budgeted, 40_000).num_layers == 2
+    long, _ = defaults.resolve(TrainConfig(corpus="pairs.tsv", time_budget=120.0), 40_000)
+    assert defaults.choose_model(long, 40_000).num_layers == 3
+
+
+def test_flags_given_win_over_the_rule_and_dates_keep_their_settings():
+    given = TrainConfig(corpus="pairs.tsv", batch_size=32, tokenizer="wordpiece", epochs=2,
+                        time_budget=5.0)  # fmt: skip
+    resolved, notes = defaults.resolve(given, 40_000)
+    assert (resolved.batch_size, resolved.tokenizer, resolved.epochs) == (32, "wordpiece", 2)
+    assert resolved.early_stopping_patience == 0  # the time budget bounds the run instead
+    assert "batch_size" not in {name for name, _, _ in notes}
+    dates, _ = defaults.resolve(TrainConfig(corpus="dates"), 20_000)
+    assert (dates.tokenizer, dates.epochs, dates.warmup_steps, dates.average_last) == (
+        "character", 10, 4000, 0,
+    )  # fmt: skip
+    tiny = defaults.choose_model(dates, 20_000)
+    assert tiny == kt.TransformerConfig.preset("tiny")
+    assert defaults.learning_rate_scale(dates, tiny) == 1.0
+
+
+def test_validation_scores_are_logged_and_the_best_epoch_is_kept(tmp_path):
+    result = train(MODEL, _config(tmp_path / "run", average_last=0), verbose=0)
+    history = json.loads((result.run_dir / "history.json").read_text())
+    for record in history:
+        assert {"val_bleu", "val_chrf", "seconds", "cpu_seconds"} <= set(record)
+    best = json.loads((result.run_dir / "checkpoints" / "best.json").read_text())
+    scores = [record["val_chrf"] for record in history]
+    assert best["metric"] == "chrf" and best["score"] == pytest.approx(max(scores))
+    assert best["epoch"] == scores.index(max(scores)) + 1
+    assert result.kept.startswith(f"best epoch {best['epoch']}")
+    saved = keras.saving.load_model(result.run_dir / "model.keras")
+    reference = keras.saving.load_model(result.run_dir / "model.keras")
+    reference.load_weights(result.run_dir / "checkpoints" / "best.weights.h5")
+    for kept, best_weight in zip(saved.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_array_equal(kept, best_weight)
+
+
+def test_early_stopping_on_the_selection_score(tmp_path, monkeypatch):
+    scores = iter([10.0, 12.0, 11.0, 11.5, 9.0, 30.0])
+    monkeypatch.setattr(
+        ValidationScores, "score", lambda self, model=None: {"val_chrf": next(scores)}
+    )
+    config = _config(tmp_path / "run", epochs=6, early_stopping_patience=2, average_last=0)
+    result = train(MODEL, config, verbose=0)
+    assert result.epochs == 4  # best at epoch 2, then two epochs without better
+    assert result.kept.startswith("best epoch 2 (val_chrf 12.00)")
+
+
+def test_the_time_budget_stops_training_and_keeps_the_best(tmp_path):
+    config = _config(tmp_path / "run", epochs=200, steps_per_epoch=2, time_budget=0.25)
+    result = train(MODEL, config, verbose=0)
+    status = json.loads((result.run_dir / "run.json").read_text())
+    assert status["time_budget_spent"] and status["status"] == "finished"
+    assert 1 <= result.epochs < 200
+    assert result.kept != "last"
+
+
+def test_averaging_weights_is_the_mean_of_the_checkpoints(tmp_path):
+    model = kt.build_transformer(MODEL.replace(vocabulary_size=9))
+    paths, weights = [], []
+    for index in range(3):
+        model.set_weights([np.full_like(w, index + 1.0) for w in model.get_weights()])
+        weights.append(model.get_weights())
+        paths.append(tmp_path / f"{index}.weights.h5")
+        model.save_weights(paths[-1])
+    average_weights(model, paths)
+    for averaged in model.get_weights():
+        np.testing.assert_allclose(averaged, 2.0)
+
+
+def test_clipnorm_is_the_global_norm(tmp_path):
+    from keras_transformer.training import compile_model
+
+    config = _config(tmp_path / "run", clipnorm=1.5)
+    model = compile_model(kt.build_transformer(MODEL.replace(vocabulary_size=9)), MODEL, config)
+    assert model.optimizer.global_clipnorm == 1.5 and model.optimizer.clipnorm is None
+
+
+def test_time_budget_and_choices_are_checked():
+    with pytest.raises(ValueError, match="time_budget is in minutes"):
+        TrainConfig(time_budget=0)
+    with pytest.raises(ValueError, match="budget_clock must be one of"):
+        TrainConfig(budget_clock="gpu")
+    with pytest.raises(ValueError, match="bleu_tokenize must be one of"):
+        TrainConfig(bleu_tokenize="spaces")
