@@ -142,8 +142,9 @@ def _add_output_flags(group):
                        help="at most A * source tokens + B new tokens (default: 1.5)")  # fmt: skip
     group.add_argument("--max-length-b", type=int, default=10, metavar="B",
                        help="see --max-length-a (default: 10)")  # fmt: skip
-    group.add_argument("--no-repeat-ngram-size", type=int, default=3, metavar="N",
-                       help="never repeat an n-gram of N tokens (default: 3; 0: off)")  # fmt: skip
+    group.add_argument("--no-repeat-ngram-size", type=int, metavar="N",
+                       help="never repeat an n-gram of N tokens (0: off; default: 3, but off "
+                       "for a character tokenizer)")  # fmt: skip
     group.add_argument(
         "--jit-compile",
         action=argparse.BooleanOptionalAction,

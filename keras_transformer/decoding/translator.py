@@ -23,8 +23,9 @@ class DecodingOptions:
     `ceil(max_length_a * n) + max_length_b` new tokens (`[END]` included), never more than
     `max_length` (None = no cap of its own) nor the model's `sequence_length`. A sentence
     that reaches its limit stops there without `[END]`. `min_length` forbids `[END]` before
-    that many tokens. `no_repeat_ngram_size` (3) forbids any token that would repeat an
-    n-gram of that many tokens already in the output (0 allows repeats). `jit_compile`
+    that many tokens. `no_repeat_ngram_size` forbids any token that would repeat an n-gram of
+    that many tokens already in the output (0 allows repeats; None, the default: 3 with a
+    subword tokenizer, 0 with characters). `jit_compile`
     compiles the decoding loop with XLA (several times faster per token; one compilation per
     batch shape, sources are padded to multiples of 8 to keep shapes few)."""
 
@@ -39,8 +40,9 @@ class DecodingOptions:
     max_length_a: float = 1.5
     max_length_b: int = 10
     min_length: int = 0
-    # Never repeat an n-gram of this many tokens in one output (0 = allowed).
-    no_repeat_ngram_size: int = 3
+    # Never repeat an n-gram of this many tokens in one output (0 = allowed; None = 3 for
+    # subword tokenizers, 0 for characters, where "2002-02-02" repeats a 3-gram rightly).
+    no_repeat_ngram_size: int | None = None
     jit_compile: bool = True
 
     def __post_init__(self):
@@ -50,7 +52,7 @@ class DecodingOptions:
             raise ValueError(f"beam_width must be at least 1; received {self.beam_width}.")
         if self.max_length is not None and self.max_length < 1:
             raise ValueError(f"max_length must be positive; received {self.max_length}.")
-        if self.no_repeat_ngram_size < 0:
+        if self.no_repeat_ngram_size is not None and self.no_repeat_ngram_size < 0:
             raise ValueError(
                 f"no_repeat_ngram_size must be >= 0; received {self.no_repeat_ngram_size}."
             )
@@ -120,7 +122,7 @@ class Translator:
                 "min_length": options.min_length,
                 "max_length_a": options.max_length_a,
                 "max_length_b": options.max_length_b,
-                "no_repeat_ngram_size": options.no_repeat_ngram_size,
+                "no_repeat_ngram_size": self.no_repeat_ngram_size(options),
             }
             parts = self.parts
 
@@ -149,6 +151,12 @@ class Translator:
                 jit_compile=options.jit_compile and isinstance(parts, Seq2SeqParts),
             )
         return self._functions[key]
+
+    def no_repeat_ngram_size(self, options):
+        """The n-gram size `options` bans repeating (resolving None for the tokenizer)."""
+        if options.no_repeat_ngram_size is not None:
+            return options.no_repeat_ngram_size
+        return 0 if self.target_tokenizer.kind == "character" else 3
 
     def strings_function(self, options):
         """The compiled `strings [batch] -> translations [batch]` function of `options`:

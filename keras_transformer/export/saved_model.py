@@ -83,7 +83,7 @@ def _vocabulary_files(translator, directory):
 
 def export_saved_model(run_dir, export_dir, beam_width=4, alpha=0.6, greedy=False,
                        max_length=None, max_length_a=1.5, max_length_b=10, jit_compile=True,
-                       overwrite=False, no_repeat_ngram_size=3):  # fmt: skip
+                       overwrite=False, no_repeat_ngram_size=None):  # fmt: skip
     """Exports a trained run directory as a SavedModel that translates strings.
 
     Decoding is that of `DecodingOptions`: beam search by default, with output lengths

@@ -67,3 +67,15 @@ def test_without_the_ban_the_toy_model_loops(strategy):
     ids = tf.constant([[5, 6, 7, 8]], tf.int32)
     row = SEARCHES[strategy](ids, max_length_a=1.0, max_length_b=4)[0].numpy()[0]
     np.testing.assert_array_equal(row[:8], [4, 5] * 4)
+
+
+def test_the_default_ban_depends_on_the_tokenizer():
+    from types import SimpleNamespace
+
+    from keras_transformer.decoding import DecodingOptions, Translator
+
+    translator = object.__new__(Translator)  # only its tokenizer matters here
+    for kind, expected in (("sentencepiece", 3), ("wordpiece", 3), ("character", 0)):
+        translator.target_tokenizer = SimpleNamespace(kind=kind)
+        assert translator.no_repeat_ngram_size(DecodingOptions()) == expected
+        assert translator.no_repeat_ngram_size(DecodingOptions(no_repeat_ngram_size=2)) == 2
