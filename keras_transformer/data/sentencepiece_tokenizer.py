@@ -104,7 +104,7 @@ class SentencePieceTokenizer(Tokenizer):
                 f"SentencePiece could not learn {vocabulary_size} pieces from {len(texts)} "
                 f"sentences with {characters} distinct characters ({error}). A vocabulary "
                 f"needs room for the 4 reserved tokens, 256 byte pieces and the characters: "
-                f"raise --vocabulary-size or use more text."
+                f"raise --max-vocabulary-size or use more text."
             ) from None
         return cls(model.getvalue(), lower_case=lower_case, model_type=model_type)
 

@@ -163,7 +163,7 @@ def test_bad_inputs_are_clear_errors(tmp_path):
         learn_tokenizer("bpe", TEXTS)
     with pytest.raises(ValueError, match="model_type must be one of"):
         learn_tokenizer("sentencepiece", TEXTS, model_type="word")
-    with pytest.raises(ValueError, match="raise --vocabulary-size"):
+    with pytest.raises(ValueError, match="raise --max-vocabulary-size"):
         learn_tokenizer("sentencepiece", TEXTS, vocabulary_size=10, sample_size=None)
     with pytest.raises(FileNotFoundError, match="No tokenizer file"):
         Tokenizer.load(tmp_path / "missing.json")
