@@ -285,7 +285,11 @@ def build_parser():
         "unset is chosen for the corpus (the choices are printed at the start). Re-running the "
         "same command after an interruption resumes the run.",
     )
-    train.add_argument("--corpus", required=True, help="'dates' or the path of a TSV file")
+    train.add_argument(
+        "--corpus", required=True, nargs="+", metavar="FILE",
+        help="'dates', or TSV files: paths or quoted globs, plain or .gz (streamed above "
+        "200k lines)",
+    )  # fmt: skip
     train.add_argument("--out", required=True, help="the run directory")
     train.add_argument(
         "--preset", choices=sorted(PRESETS),
@@ -331,7 +335,10 @@ def build_parser():
         "several machines set KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP and "
         "KERASTUNER_ORACLE_PORT (see the README).",
     )
-    tune.add_argument("--corpus", required=True, help="'dates' or the path of a TSV file")
+    tune.add_argument(
+        "--corpus", required=True, nargs="+", metavar="FILE",
+        help="'dates', or TSV files: paths or quoted globs, plain or .gz",
+    )  # fmt: skip
     tune.add_argument("--out", required=True, help="the tuning directory (resumable)")
     tune.add_argument("--tuner", choices=["random", "bayesian", "hyperband"], default="random")
     tune.add_argument("--max-trials", type=int, default=10)

@@ -8,6 +8,7 @@ address) are what test_chief_and_two_workers_search_together runs on 127.0.0.1. 
 shell variables start a shell script that runs, smoke-sized and on free ports, at its `wait`.
 """
 
+import gzip
 import os
 import pathlib
 import re
@@ -53,11 +54,25 @@ def _fra_tsv(path):
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
+def _split_corpus(directory):
+    """The files of the README's several-files and glob examples, made from fra.tsv."""
+    lines = (directory / "fra.tsv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (directory / "wmt").mkdir()
+    halves = ("".join(lines[:100]), "".join(lines[100:]))
+    for index, text in enumerate(halves, start=1):
+        with gzip.open(directory / "wmt" / f"train.{index}.tsv.gz", "wt", encoding="utf-8") as f:
+            f.write(text)
+    (directory / "part1.tsv").write_text(halves[0], encoding="utf-8")
+    with gzip.open(directory / "part2.tsv.gz", "wt", encoding="utf-8") as f:
+        f.write(halves[1])
+
+
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory):
     """A directory in which every README command has run, in order."""
     directory = tmp_path_factory.mktemp("readme")
     _fra_tsv(directory / "fra.tsv")
+    _split_corpus(directory)
     for name in ("benchmarks", "examples"):  # the README's commands run from a checkout
         (directory / name).symlink_to(ROOT / name)
     environment = dict(os.environ)

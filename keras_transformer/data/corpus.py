@@ -1,26 +1,68 @@
-"""Loading a corpus by name: the built-in `dates` corpus or a user's TSV file, split three ways."""
+"""Loading a corpus by name: the built-in `dates` corpus or a user's TSV files, split three ways.
+
+A corpus small enough to hold (up to `STREAM_ABOVE_LINES` lines) is read into memory and its
+splits are copied into the run directory, as before. A larger one is never held: its training
+split is streamed from the user's files (`keras_transformer.data.streaming`), and the run
+directory records the files' fingerprints and the split rule (`splits/corpus.json`) instead of
+copies; `evaluate` and a resumed run re-derive the splits and refuse if the files changed.
+"""
 
 import dataclasses
+import json
+import logging
 import pathlib
 
 from keras_transformer.data.dates import generate_dates_corpus
+from keras_transformer.data.files import Fingerprint, resolve_files, scan_files
+from keras_transformer.data.streaming import SplitRule, TrainStream, report_malformed, survey
 from keras_transformer.data.tsv import read_tsv, split_pairs, write_tsv
 
+logger = logging.getLogger("keras_transformer")
+
 SPLITS = ("train", "validation", "test")
+# Corpora with more lines than this are streamed from their files instead of held in memory.
+STREAM_ABOVE_LINES = 200_000
+# Above 100k lines, the held-out fractions left unset give about this many pairs each.
+HELD_OUT_PAIRS = 5000
+_STREAM_FILE = "corpus.json"
+
+
+def held_out_fraction(lines):
+    """The validation (and test) fraction for a corpus of `lines` lines: 5 % up to 100k,
+    then about `HELD_OUT_PAIRS` pairs."""
+    return 0.05 if lines <= 100_000 else round(HELD_OUT_PAIRS / lines, 8)
 
 
 @dataclasses.dataclass(frozen=True)
 class Splits:
-    """Train, validation and test pairs; no source string is in two splits."""
+    """Train, validation and test pairs; no source string is in two splits.
+
+    `train` is a list of pairs, or a `TrainStream` for a streamed corpus. `rule` is the split
+    rule of a TSV corpus (None for the built-in one); `sample` the training pairs the
+    tokenizers learn from when they are not all of `train`.
+    """
 
     train: list
     validation: list
     test: list
+    rule: SplitRule | None = None
+    sample: list | None = None
+
+    @property
+    def streamed(self):
+        return isinstance(self.train, TrainStream)
 
     def save(self, directory):
-        """Writes `train.tsv`, `validation.tsv`, `test.tsv` into `directory`."""
+        """Writes `train.tsv`, `validation.tsv`, `test.tsv` into `directory`, or for a
+        streamed corpus `corpus.json` (files, fingerprints, rule)."""
         directory = pathlib.Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        if self.streamed:
+            path = directory / _STREAM_FILE
+            temporary = path.with_name(path.name + ".tmp")
+            temporary.write_text(json.dumps(self.train.to_dict(), indent=1))
+            temporary.replace(path)
+            return
         for name in SPLITS:
             pairs = getattr(self, name)
             if pairs:
@@ -28,8 +70,13 @@ class Splits:
 
     @classmethod
     def load(cls, directory):
-        """Reads the splits written by `save` (a missing split file is an empty split)."""
+        """Reads the splits written by `save` (a missing split file is an empty split); for
+        a streamed corpus, re-derives the held-out splits when they are first used (checking
+        the files' fingerprints first)."""
         directory = pathlib.Path(directory)
+        if (directory / _STREAM_FILE).is_file():
+            stream = TrainStream.from_dict(json.loads((directory / _STREAM_FILE).read_text()))
+            return StreamedSplits(stream, f"the run in {directory.parent}")
         values = {}
         for name in SPLITS:
             path = directory / f"{name}.tsv"
@@ -39,29 +86,74 @@ class Splits:
         return cls(**values)
 
 
+class StreamedSplits(Splits):
+    """The splits of a streamed run, loaded: the held-out pairs are gathered by one pass
+    over the files the first time `validation` or `test` is read, after checking that the
+    files are those the run was split from (a resumed run checks `train` itself)."""
+
+    def __init__(self, stream, what):
+        super().__init__(stream, None, None, stream.rule)
+        object.__setattr__(self, "_held_out", None)
+        object.__setattr__(self, "_what", what)
+
+    def _gather(self):
+        if self._held_out is None:
+            self.train.check_unchanged(self._what)
+            result = survey(self.train.files, self.train.rule)
+            object.__setattr__(self, "_held_out", (result.validation, result.test))
+        return self._held_out
+
+    def __getattribute__(self, name):
+        if name in ("validation", "test"):
+            return self._gather()[0 if name == "validation" else 1]
+        return super().__getattribute__(name)
+
+
 def load_corpus(
     corpus,
     train_size=20000,
     validation_size=1000,
     test_size=1000,
-    validation_fraction=0.05,
-    test_fraction=0.05,
+    validation_fraction=None,
+    test_fraction=None,
     skip_malformed=False,
     seed=0,
+    sample_pairs=None,
 ):
-    """The splits of `corpus`: `"dates"` (built in, sizes as given) or the path of a TSV file
-    (split by fractions, deterministically, by source string)."""
+    """The splits of `corpus`: `"dates"` (built in, sizes as given) or TSV files (a path, a
+    glob, or a list of them, plain or gzip'd), split by a seeded hash of the source.
+
+    Fractions left None are chosen by `held_out_fraction`. For a streamed corpus,
+    `sample_pairs` bounds the training pairs gathered for the tokenizers (`Splits.sample`).
+    """
     if corpus == "dates":
         dates = generate_dates_corpus(
             train_size=train_size, validation_size=validation_size, test_size=test_size, seed=seed
         )
         return Splits(list(dates.train), list(dates.validation), list(dates.test))
-    path = pathlib.Path(corpus)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"--corpus {corpus!r} is neither the built-in 'dates' corpus nor an existing TSV "
-            "file (one 'source<TAB>target' pair per line)."
-        )
-    pairs = read_tsv(path, skip_malformed=skip_malformed).pairs
-    train, validation, test = split_pairs(pairs, validation_fraction, test_fraction, seed=seed)
-    return Splits(train, validation, test)
+    files = resolve_files(corpus)
+    fingerprints = tuple(Fingerprint.of(path) for path in files)
+    scan = scan_files(files)
+    fractions = [held_out_fraction(scan.total) if f is None else f
+                 for f in (validation_fraction, test_fraction)]  # fmt: skip
+    rule = SplitRule(*fractions, seed=seed)
+    if scan.total <= STREAM_ABOVE_LINES:
+        pairs = []
+        for path in files:
+            pairs += read_tsv(path, skip_malformed=skip_malformed).pairs
+        train, validation, test = split_pairs(pairs, *fractions, seed=seed)
+        return Splits(train, validation, test, rule)
+    logger.info(
+        "Streaming the corpus: %d lines in %d file(s), too many to hold (above %d); held out: "
+        "%.4g %% for validation and %.4g %% for test.",
+        scan.total, len(files), STREAM_ABOVE_LINES, 100 * fractions[0], 100 * fractions[1],
+    )  # fmt: skip
+    train_lines = scan.total * (1 - sum(fractions))
+    result = survey(files, rule, sample_pairs or 0, train_lines)
+    report_malformed(result, skip_malformed)
+    if not result.train_pairs:
+        raise ValueError(f"{corpus}: no training pair; the held-out fractions are too large.")
+    stream = TrainStream(
+        tuple(f.path for f in fingerprints), fingerprints, rule, result.train_pairs, scan.total
+    )
+    return Splits(stream, result.validation, result.test, rule, result.sample)

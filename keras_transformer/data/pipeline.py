@@ -39,51 +39,86 @@ def encode_pairs(sources, targets, source_tokenizer, target_tokenizer, sequence_
     return tf.cast(source_ids, tf.int32), full[:, :-1], full[:, 1:]
 
 
+# A streamed corpus is shuffled in a buffer of this many pairs (a held one entirely).
+SHUFFLE_BUFFER = 200_000
+
+
+def token_batch_sizes(batch_tokens, boundaries, sequence_length):
+    """Pairs per batch in each length bucket for batches of about `batch_tokens` tokens:
+    `batch_tokens // longest length in the bucket`, at least 1 (OpenNMT-tf's and
+    tensor2tensor's rule). The bucket's longest sequence decides, padding included."""
+    uppers = [b - 1 for b in boundaries] + [sequence_length]
+    return [max(1, batch_tokens // upper) for upper in uppers]
+
+
 def make_dataset(
     pairs,
     source_tokenizer,
     target_tokenizer,
     sequence_length,
-    batch_size,
+    batch_size=None,
     shuffle=True,
     seed=0,
     bucket_boundaries=None,
     padding="bucketed",
+    batch_tokens=None,
+    shard=(1, 0),
 ):
     """A `tf.data.Dataset` of `({"encoder_inputs", "decoder_inputs"}, labels)` batches.
 
-    Pairs are tokenized in the graph, grouped into buckets of similar length (the longer of
-    the source and the target decides), and each batch is padded with 0 to its own longest
-    sequence, so batches carry little padding. Shuffling (seeded, reshuffled each epoch) mixes
-    the pairs before bucketing.
+    Pairs are tokenized in the graph (in parallel chunks), grouped into buckets of similar
+    length (the longer of the source and the target decides), and each batch is padded with 0
+    to its own longest sequence, so batches carry little padding. Shuffling (seeded,
+    reshuffled each epoch) mixes the pairs before bucketing.
 
     Args:
-        pairs: list of `(source, target)` strings.
+        pairs: list of `(source, target)` strings, or a `TrainStream` (a streamed corpus:
+            read from its files, shuffled in a buffer of `SHUFFLE_BUFFER` pairs, and not
+            counted: the dataset's length is unknown until a pass ends).
         source_tokenizer, target_tokenizer: tokenizers from `keras_transformer.data`.
         sequence_length: int. Longest source and target in tokens (longer ones are truncated).
-        batch_size: int. Pairs per batch.
+        batch_size: int. Pairs per batch (when `batch_tokens` is None).
         shuffle: bool. Defaults to `True`.
         seed: int. Shuffle seed. Defaults to `0`.
         bucket_boundaries: list of int, or None for `default_bucket_boundaries`.
         padding: `"bucketed"` (the default, described above) or `"fixed"`: no buckets, every
             batch padded to `sequence_length` (one shape for every step, at the cost of
             computing on padding).
+        batch_tokens: int or None. Batches of about this many tokens (each bucket's longest
+            length times its pairs per batch, `token_batch_sizes`) instead of `batch_size`
+            pairs. Needs `padding="bucketed"`.
+        shard: `(count, index)`: keep only this worker's share of a streamed corpus's lines.
 
     Returns:
         A dataset of dicts with int32 `encoder_inputs` `(batch, source_length)`,
         `decoder_inputs` `(batch, target_length)` and int32 labels `(batch, target_length)`.
     """
-    if not pairs:
+    from keras_transformer.data.streaming import TrainStream, stream_pairs
+
+    streamed = isinstance(pairs, TrainStream)
+    if not streamed and not pairs:
         raise ValueError("make_dataset received no pairs; the split is empty.")
-    if batch_size <= 0:
+    if batch_tokens is None and (batch_size is None or batch_size <= 0):
         raise ValueError(f"batch_size must be positive; received {batch_size}.")
+    if batch_tokens is not None and batch_tokens < sequence_length:
+        raise ValueError(
+            f"batch_tokens={batch_tokens} is less than one sequence of sequence_length="
+            f"{sequence_length} tokens; use at least that many."
+        )
     if padding not in PADDINGS:
         raise ValueError(f"padding must be one of {PADDINGS}; received {padding!r}.")
-    sources = np.array([source for source, _ in pairs], dtype=object)
-    targets = np.array([target for _, target in pairs], dtype=object)
-    dataset = tf.data.Dataset.from_tensor_slices((sources, targets))
+    if batch_tokens is not None and padding != "bucketed":
+        raise ValueError("batch_tokens needs padding='bucketed' (fixed padding has no buckets).")
+    if streamed:
+        dataset = stream_pairs(pairs, shuffle_seed=seed if shuffle else None, shard=shard)
+        buffer = min(len(pairs), SHUFFLE_BUFFER)
+    else:
+        sources = np.array([source for source, _ in pairs], dtype=object)
+        targets = np.array([target for _, target in pairs], dtype=object)
+        dataset = tf.data.Dataset.from_tensor_slices((sources, targets))
+        buffer = len(pairs)
     if shuffle:
-        dataset = dataset.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
 
     def encode(source, target):
         ragged = encode_pairs(source, target, source_tokenizer, target_tokenizer, sequence_length)
@@ -92,20 +127,26 @@ def make_dataset(
     def trim(*padded_and_lengths):
         return tuple(padded[:length] for padded, length in padded_and_lengths)
 
-    # Tokenize in chunks (fast, vectorized), then go back to single examples for bucketing.
-    dataset = dataset.batch(1024).map(encode).unbatch().map(trim)
+    # Tokenize in chunks (fast, vectorized, in parallel), then single examples for bucketing.
+    dataset = dataset.batch(1024).map(encode, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.unbatch().map(trim)
     if padding == "fixed":
         dataset = dataset.padded_batch(
             batch_size, padded_shapes=([sequence_length],) * 3, padding_values=(PAD_ID,) * 3
         )
     else:
         boundaries = bucket_boundaries or default_bucket_boundaries(sequence_length)
+        sizes = (
+            token_batch_sizes(batch_tokens, boundaries, sequence_length)
+            if batch_tokens
+            else [batch_size] * (len(boundaries) + 1)
+        )
         dataset = dataset.bucket_by_sequence_length(
             element_length_func=lambda source, decoder_inputs, _: tf.maximum(
                 tf.shape(source)[0], tf.shape(decoder_inputs)[0]
             ),
             bucket_boundaries=boundaries,
-            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            bucket_batch_sizes=sizes,
             padding_values=(PAD_ID, PAD_ID, PAD_ID),
             pad_to_bucket_boundary=False,
         )
@@ -116,12 +157,17 @@ def make_dataset(
         ),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
-    # The number of batches depends only on how many pairs fall in each bucket, not on their
-    # order, so it is the same every epoch: count it once for progress bars and `fit`.
+    options = tf.data.Options()
+    if streamed:
+        # Each worker reads its own shard of the lines (`shard`); tf.distribute must not
+        # shard again.
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+        return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
+    # The number of batches of a held corpus depends only on how many pairs fall in each
+    # bucket, not on their order (with `batch_size`), so count it once for progress bars.
     batches = int(dataset.reduce(0, lambda count, _: count + 1))
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     # Under tf.distribute every worker runs this pipeline (same seed, same order) and keeps
     # its share of each global batch; the data is in memory, so there are no files to shard.
-    options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)

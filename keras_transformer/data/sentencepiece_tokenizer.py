@@ -2,7 +2,13 @@
 run in the graph by tensorflow-text's `SentencepieceTokenizer`."""
 
 import base64
-import io
+import json
+import logging
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
 
 import tensorflow as tf
 import tensorflow_text as tf_text
@@ -17,6 +23,8 @@ from keras_transformer.data.tokenizers import (
     UNK_ID,
     Tokenizer,
 )
+
+logger = logging.getLogger("keras_transformer")
 
 # Scripts with more distinct characters than this (Japanese, Chinese) keep the characters that
 # cover 99.95 % of the text as pieces; rarer ones are spelt in UTF-8 bytes (byte fallback).
@@ -64,8 +72,6 @@ class SentencePieceTokenizer(Tokenizer):
     @classmethod
     def learn(cls, texts, vocabulary_size=8000, lower_case=False, model_type="unigram"):
         """Learns a model of about `vocabulary_size` pieces from the normalised `texts`."""
-        import sentencepiece
-
         if model_type not in SENTENCEPIECE_MODELS:
             raise ValueError(
                 f"model_type must be one of {SENTENCEPIECE_MODELS}; received {model_type!r}."
@@ -73,40 +79,52 @@ class SentencePieceTokenizer(Tokenizer):
         texts = [t for t in normalize_texts(texts, lower_case) if t]
         if not texts:
             raise ValueError("Cannot learn a SentencePiece model from empty texts.")
-        characters = len(set("".join(texts)))
-        model = io.BytesIO()
-        try:
-            sentencepiece.SentencePieceTrainer.train(
-                sentence_iterator=iter(texts),
-                model_writer=model,
-                model_type=model_type,
-                vocab_size=vocabulary_size,
-                hard_vocab_limit=False,  # a small corpus may not support the size asked for
-                character_coverage=0.9995 if characters > _MANY_CHARACTERS else 1.0,
-                byte_fallback=True,
-                # NFKC again: a no-op on our normalised text, but it keeps a character map in
-                # the model, without which tensorflow-text logs a line per op it makes.
-                normalization_rule_name="nfkc",
-                pad_id=PAD_ID,
-                unk_id=UNK_ID,
-                bos_id=START_ID,
-                eos_id=END_ID,
-                pad_piece=RESERVED_TOKENS[PAD_ID],
-                unk_piece=RESERVED_TOKENS[UNK_ID],
-                bos_piece=RESERVED_TOKENS[START_ID],
-                eos_piece=RESERVED_TOKENS[END_ID],
-                max_sentence_length=1 << 16,
-                num_threads=2,
-                minloglevel=2,
-            )
-        except RuntimeError as error:
-            raise ValueError(
-                f"SentencePiece could not learn {vocabulary_size} pieces from {len(texts)} "
-                f"sentences with {characters} distinct characters ({error}). A vocabulary "
-                f"needs room for the 4 reserved tokens, 256 byte pieces and the characters: "
-                f"raise --max-vocabulary-size or use more text."
-            ) from None
-        return cls(model.getvalue(), lower_case=lower_case, model_type=model_type)
+        characters = len(set().union(*map(set, texts)))
+        options = dict(
+            model_type=model_type,
+            vocab_size=vocabulary_size,
+            hard_vocab_limit=False,  # a small corpus may not support the size asked for
+            character_coverage=0.9995 if characters > _MANY_CHARACTERS else 1.0,
+            byte_fallback=True,
+            # NFKC again: a no-op on our normalised text, but it keeps a character map in
+            # the model, without which tensorflow-text logs a line per op it makes.
+            normalization_rule_name="nfkc",
+            pad_id=PAD_ID,
+            unk_id=UNK_ID,
+            bos_id=START_ID,
+            eos_id=END_ID,
+            pad_piece=RESERVED_TOKENS[PAD_ID],
+            unk_piece=RESERVED_TOKENS[UNK_ID],
+            bos_piece=RESERVED_TOKENS[START_ID],
+            eos_piece=RESERVED_TOKENS[END_ID],
+            max_sentence_length=1 << 16,
+            num_threads=2,
+            minloglevel=2,
+        )
+        with tempfile.TemporaryDirectory(prefix="sentencepiece-") as directory:
+            text_file = os.path.join(directory, "texts.txt")
+            with open(text_file, "w", encoding="utf-8") as f:
+                f.writelines(t.replace("\n", " ") + "\n" for t in texts)
+            count = len(texts)
+            del texts  # the learner reads the file; this process need not hold both
+            model_file = os.path.join(directory, "model")
+            learner = pathlib.Path(__file__).with_name("_sentencepiece_learner.py")
+            done = subprocess.run(
+                [sys.executable, str(learner), json.dumps(options), text_file, model_file],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if done.returncode != 0:
+                raise ValueError(
+                    f"SentencePiece could not learn {vocabulary_size} pieces from {count} "
+                    f"sentences with {characters} distinct characters "
+                    f"({done.stderr.strip()[-500:]}). A vocabulary needs room for the 4 reserved "
+                    "tokens, 256 byte pieces and the characters: raise --max-vocabulary-size or "
+                    "use more text."
+                )
+            model = pathlib.Path(model_file).read_bytes()
+        peak = json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_bytes"]
+        logger.debug("The SentencePiece learner's peak memory: %.2f GiB.", peak / 2**30)
+        return cls(model, lower_case=lower_case, model_type=model_type)
 
     @classmethod
     def from_dict(cls, values):

@@ -5,12 +5,14 @@
 """
 
 import codecs
-import hashlib
 import logging
 import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from keras_transformer.data.files import open_text
+from keras_transformer.data.streaming import SplitRule
 
 logger = logging.getLogger("keras_transformer")
 
@@ -102,7 +104,7 @@ def read_tsv(path, skip_malformed=False):
     if os.path.isdir(name):
         raise IsADirectoryError(f"{name} is a directory; expected {_EXPECTED}")
     try:
-        data = Path(name).read_bytes()
+        data = open_text(name)
     except FileNotFoundError:
         raise FileNotFoundError(f"{name}: no such file; expected {_EXPECTED}") from None
     text = _decode(name, data)
@@ -169,22 +171,14 @@ def write_tsv(pairs, path):
         raise
 
 
-def _bucket(source, seed, validation_fraction, test_fraction):
-    """0 (train), 1 (validation) or 2 (test) for `source`, from a seeded SHA-256 hash."""
-    digest = hashlib.sha256(f"{seed}\x00{source}".encode()).digest()
-    u = int.from_bytes(digest[:8], "big") / 2**64
-    if u < validation_fraction:
-        return 1
-    return 2 if u < validation_fraction + test_fraction else 0
-
-
 def split_pairs(pairs, validation_fraction=0.05, test_fraction=0.05, seed=0):
     """Splits pairs into train, validation and test sets, keeping each source in one set.
 
-    Each distinct source string goes to a set chosen by a SHA-256 hash of the seed and the
-    source, so the split is the same on every run and machine, and pairs sharing a source
-    (several translations of one sentence) never straddle two sets. The fractions are therefore
-    met approximately, counted in distinct sources rather than pairs; on a tiny corpus the
+    Each distinct source string goes to a set chosen by a seeded 64-bit hash of the source
+    (`keras_transformer.data.streaming.SplitRule`, the rule of streamed corpora too), so the
+    split is the same on every run and machine, and pairs sharing a source (several
+    translations of one sentence) never straddle two sets. The fractions are therefore met
+    approximately, counted in distinct sources rather than pairs; on a tiny corpus the
     validation or test set may be empty. The order of the pairs is kept within each set.
 
     Args:
@@ -205,11 +199,13 @@ def split_pairs(pairs, validation_fraction=0.05, test_fraction=0.05, seed=0):
         raise ValueError(f"each fraction must be in [0, 1), got {given}")
     if not validation_fraction + test_fraction < 1:
         raise ValueError(f"the fractions must sum to less than 1, got {given}")
+    pairs = list(pairs)
+    distinct = list(dict.fromkeys(source for source, _ in pairs))
+    rule = SplitRule(validation_fraction, test_fraction, seed)
+    ids = rule.assign(distinct).numpy().tolist() if distinct else []
+    buckets = dict(zip(distinct, ids, strict=True))
     splits = ([], [], [])
-    buckets = {}
     for source, target in pairs:
-        if source not in buckets:
-            buckets[source] = _bucket(source, seed, validation_fraction, test_fraction)
         splits[buckets[source]].append((source, target))
     if not splits[0]:
         total = sum(len(s) for s in splits)

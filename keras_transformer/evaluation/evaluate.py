@@ -19,7 +19,8 @@ def evaluate_run(run_dir, split="test", options=None, batch_size=64, progress=Tr
 
     Args:
         run_dir: a finished run directory.
-        split: `"test"`, `"validation"` or `"train"`. Defaults to `"test"`.
+        split: `"test"`, `"validation"` or `"train"` (for a streamed corpus, its first
+            `limit` pairs, or 5000). Defaults to `"test"`.
         options: `DecodingOptions`. Defaults to `DecodingOptions()` (beam search, 4 beams).
         batch_size: sentences decoded together.
         progress: show a progress bar while decoding.
@@ -35,7 +36,15 @@ def evaluate_run(run_dir, split="test", options=None, batch_size=64, progress=Tr
     model_config, train_config, source, target, splits = load_run(run_dir)
     if split not in ("train", "validation", "test"):
         raise ValueError(f"split must be train, validation or test; received {split!r}.")
-    sources, references = group_references(getattr(splits, split))
+    chosen = getattr(splits, split)
+    if split == "train" and splits.streamed:  # too big to hold: its first pairs
+        from keras_transformer.data.streaming import stream_pairs
+
+        chosen = [
+            (s.decode("utf-8"), t.decode("utf-8"))
+            for s, t in stream_pairs(chosen).take(limit or 5000).as_numpy_iterator()
+        ]
+    sources, references = group_references(chosen)
     sources, references = sources[:limit], references[:limit]
     pairs = [(s, r) for s, refs in zip(sources, references, strict=True) for r in refs]
     if not pairs:

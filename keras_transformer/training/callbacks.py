@@ -8,6 +8,8 @@ import pathlib
 
 import keras
 
+from keras_transformer.data.files import is_gzip, truncation_offset
+
 logger = logging.getLogger("keras_transformer")
 
 
@@ -70,3 +72,60 @@ def _is_number(value):
     except (TypeError, ValueError):
         return False
     return True
+
+
+class InputWatch(keras.callbacks.Callback):
+    """Stops training when an input file of a streamed corpus changes (one `stat` per file
+    every `every` batches, and a full fingerprint check at each epoch's end): the rest of the
+    pass would no longer be the corpus the splits were derived from. `change` says what
+    changed; the trainer keeps what was trained and reports it."""
+
+    def __init__(self, fingerprints, every=100):
+        super().__init__()
+        self.fingerprints = list(fingerprints)
+        self.every = every
+        self.change = None
+
+    def _check(self, full):
+        for fingerprint in self.fingerprints:
+            if full or fingerprint.resized():
+                self.change = fingerprint.change()
+                if self.change and is_gzip(fingerprint.path):
+                    # tf.data ends a truncated gzip stream quietly: say where it stops.
+                    offset = truncation_offset(fingerprint.path)
+                    if offset is not None:
+                        self.change += f"; its gzip data is truncated at byte {offset}"
+                if self.change:
+                    self.model.stop_training = True
+                    logger.error("Stopping: the corpus changed during training: %s.", self.change)
+                    return
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.change is None and batch % self.every == 0:
+            self._check(full=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.change is None:
+            self._check(full=True)
+
+
+class EstimatedProgbar(keras.callbacks.ProgbarLogger):
+    """Keras's progress bar, with an estimated number of steps for an epoch whose length is
+    unknown until it ends (a streamed corpus); from the second epoch on, Keras's count."""
+
+    def __init__(self, estimated_steps):
+        super().__init__()
+        self.estimated_steps = estimated_steps
+        self._estimating = False
+
+    def set_params(self, params):
+        super().set_params(params)
+        if self.target is None and self.estimated_steps:
+            self.target, self._estimating = self.estimated_steps, True
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._estimating:  # the real count, for the next epochs
+            self.target, self._estimating = self.seen, False
+            if self.progbar is not None:
+                self.progbar.target = self.seen
+        super().on_epoch_end(epoch, logs)

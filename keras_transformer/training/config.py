@@ -23,14 +23,21 @@ class TrainConfig(JsonConfig):
     True
     """
 
-    # "dates" (built in) or the path of a TSV file of "source<TAB>target" lines.
-    corpus: str = "dates"
+    # "dates" (built in), or TSV files of "source<TAB>target" lines: a path, a glob, or a list
+    # of them, each plain or gzip'd (.gz). Above 200k lines the corpus is streamed.
+    corpus: str | tuple = "dates"
     # The run directory: tokenizers, checkpoints, logs, history, the final model.
     out: str = "runs/dates"
     # Passes over the training split (None: about 30k steps, 5-100 epochs; 10 for dates).
     epochs: int | None = None
     # Sentence pairs per batch (None: 64 under 100k pairs, 128 under 1M, else 256).
     batch_size: int | None = None
+    # Batches of about this many tokens (each length bucket's longest length times its pairs)
+    # instead of batch_size pairs; the paper used ~25k source + 25k target tokens.
+    batch_tokens: int | None = None
+    # Average the gradients of this many batches per optimizer update (a K times larger
+    # effective batch on one device); warm-up, epochs and steps count updates.
+    accumulate_gradients: int = 1
     # "bucketed": batches of similar lengths, each padded to its longest pair; "fixed": every
     # batch padded to the model's sequence_length.
     padding: str = "bucketed"
@@ -52,9 +59,10 @@ class TrainConfig(JsonConfig):
     train_size: int = 20000
     validation_size: int = 1000
     test_size: int = 1000
-    # Shares of a TSV corpus held out for validation and test.
-    validation_fraction: float = 0.05
-    test_fraction: float = 0.05
+    # Shares of a TSV corpus held out for validation and test (None: 5 % each up to 100k
+    # lines, then about 5000 pairs each).
+    validation_fraction: float | None = None
+    test_fraction: float | None = None
     # Skip malformed TSV lines (with a warning) instead of stopping.
     skip_malformed: bool = False
     # Label smoothing ε_ls (paper: 0.1).
@@ -94,12 +102,16 @@ class TrainConfig(JsonConfig):
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("train_size", "tokenizer_sample"):
+        if isinstance(self.corpus, list):
+            object.__setattr__(self, "corpus", tuple(self.corpus))
+        if isinstance(self.corpus, tuple) and len(self.corpus) == 1:
+            object.__setattr__(self, "corpus", self.corpus[0])
+        for name in ("train_size", "tokenizer_sample", "accumulate_gradients"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{name} must be a positive integer; received {name}={value!r}.")
         for name in ("epochs", "batch_size", "max_vocabulary_size", "warmup_steps",
-                     "steps_per_epoch"):  # fmt: skip
+                     "steps_per_epoch", "batch_tokens"):  # fmt: skip
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value <= 0):
                 raise ValueError(f"{name} must be None or a positive integer; received {value!r}.")
@@ -107,6 +119,15 @@ class TrainConfig(JsonConfig):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 0):
                 raise ValueError(f"{name} must be None or an integer >= 0; received {value!r}.")
+        for name in ("validation_fraction", "test_fraction"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < 1:
+                raise ValueError(f"{name} must be None or in [0, 1); received {value!r}.")
+        if self.batch_tokens is not None and self.padding != "bucketed":
+            raise ValueError(
+                "batch_tokens makes batches from length buckets; it needs padding='bucketed' "
+                f"(received padding={self.padding!r})."
+            )
         if self.time_budget is not None and not self.time_budget > 0:
             raise ValueError(
                 f"time_budget is in minutes and must be positive; received {self.time_budget}."

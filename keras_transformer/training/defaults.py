@@ -9,8 +9,9 @@ The rule (printed at the start of every run, and listed in the README):
 | model | `tiny` | `small` (N < 100k), `medium` (< 1M), `base` (the paper's) |
 | layers | the preset's | the preset's; `small` gets 2, not 3, with a budget under an hour |
 | embeddings | separate | shared source/target, tied output projection (the paper's) |
-| batch | 64 pairs | 64 (N < 100k), 128 (< 1M), 256 pairs |
-| warm-up | 4000 steps | half an epoch of steps, between 300 and 4000 |
+| batch | 64 pairs | 64 (N < 100k), 128 (< 1M), 256 pairs (none with `--batch-tokens`) |
+| held out | fixed sizes | 5 % each up to 100k lines, then about 5,000 pairs each |
+| warm-up | 4000 steps | half an epoch of steps, between 300 and 4000 (steps are updates) |
 | learning rate | the paper's schedule | the paper's schedule, its peak capped at 2.5e-3 |
 | epochs | 10 | enough for about 30k steps, between 5 and 100 |
 | early stopping | off | after 5 epochs without a better validation chrF (no time budget) |
@@ -64,18 +65,26 @@ def learning_rate_scale(train_config, model_config):
     return round(min(1.0, PEAK_LEARNING_RATE / peak), 3)
 
 
-def resolve(train_config, train_pairs):
+def resolve(train_config, train_pairs, pairs_per_batch=None):
     """`train_config` with every unset (None) field chosen for a corpus of `train_pairs`
-    training pairs, and a list of `(field, value, reason)` for the fields chosen."""
+    training pairs, and a list of `(field, value, reason)` for the fields chosen.
+
+    With `batch_tokens`, `pairs_per_batch` is the mean number of pairs in a batch (measured on
+    tokenized samples); steps count optimizer updates (`accumulate_gradients` batches each).
+    """
     builtin = train_config.corpus == "dates"
     batch = train_config.batch_size or (64 if builtin else _by_size(train_pairs, 64, 128, 256))
-    steps_per_epoch = train_config.steps_per_epoch or max(1, math.ceil(train_pairs / batch))
+    per_batch = pairs_per_batch if train_config.batch_tokens else batch
+    batches = train_config.steps_per_epoch or max(1, math.ceil(train_pairs / max(per_batch, 1)))
+    steps_per_epoch = max(1, batches // train_config.accumulate_gradients)
     tsv_only = None if builtin else "a TSV corpus"
     rules = {
         "tokenizer": ("character", None)
         if builtin
         else ("sentencepiece", "SentencePiece subwords for a TSV corpus"),
-        "batch_size": (batch, f"{train_pairs} training pairs"),
+        "batch_size": (batch, f"{train_pairs} training pairs")
+        if not train_config.batch_tokens
+        else (None, None),
         "max_vocabulary_size": (
             8000 if builtin else _by_size(train_pairs, 4000, 8000, 16000, 32000),
             None if builtin else f"{train_pairs} training pairs",
@@ -101,7 +110,7 @@ def resolve(train_config, train_pairs):
     chosen = {}
     notes = []
     for name, (value, reason) in rules.items():
-        if getattr(train_config, name) is None:
+        if getattr(train_config, name) is None and value is not None:
             chosen[name] = value
             notes.append((name, value, reason or "the built-in corpus"))
     return dataclasses.replace(train_config, **chosen), notes

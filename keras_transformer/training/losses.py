@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_transformer.fusion import fused
+from keras_transformer.training.devices import replicas_in_sync, sum_over_replicas
 from keras_transformer.training.metrics import token_weights
 
 
@@ -101,7 +102,13 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         weights = token_weights(y_true, self.padding_id, sample_weight)
-        return super().__call__(y_true, y_pred, sample_weight=weights)
+        if replicas_in_sync() == 1:
+            return super().__call__(y_true, y_pred, sample_weight=weights)
+        # Keras sums the replicas' gradients, and its own reduction would make each replica's
+        # loss its mean over its own tokens divided by the replicas (a mean of means); this
+        # replica's sum over the global count sums to the global per-token mean instead.
+        total = ops.sum(self.call(y_true, y_pred) * weights)
+        return total / ops.maximum(sum_over_replicas(ops.sum(weights)), 1.0)
 
     def call(self, y_true, y_pred):
         return smoothed_cross_entropy(y_true, y_pred, self.label_smoothing)

@@ -80,3 +80,17 @@ def worker_identity(strategy):
     has_chief = "chief" in resolver.cluster_spec().as_dict()
     is_chief = task_type == "chief" or (task_type == "worker" and task_id == 0 and not has_chief)
     return is_chief, f"{task_type}-{task_id}"
+
+
+def input_shard(strategy):
+    """`(count, index)` of this process among the workers that read input (the chief first,
+    then the workers in order): each reads its own share of a streamed corpus's lines."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return 1, 0
+    cluster = resolver.cluster_spec().as_dict()
+    chiefs = len(cluster.get("chief", []))
+    count = chiefs + len(cluster.get("worker", []))
+    task_id = resolver.task_id or 0
+    index = task_id if resolver.task_type == "chief" else chiefs + task_id
+    return count, index

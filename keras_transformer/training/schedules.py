@@ -15,6 +15,9 @@ class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
         hidden_dim: int. d_model.
         warmup_steps: int. Defaults to `4000` (the paper's).
         scale: float. Multiplies the whole schedule. Defaults to `1.0`.
+        steps_per_update: int. Batches per optimizer update under gradient accumulation: Keras
+            passes the schedule its batch count, and the schedule counts updates. Defaults
+            to `1`.
 
     Example:
 
@@ -23,17 +26,21 @@ class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
     0.000699
     """
 
-    def __init__(self, hidden_dim, warmup_steps=4000, scale=1.0):
-        if hidden_dim <= 0 or warmup_steps <= 0 or scale <= 0:
+    def __init__(self, hidden_dim, warmup_steps=4000, scale=1.0, steps_per_update=1):
+        if hidden_dim <= 0 or warmup_steps <= 0 or scale <= 0 or steps_per_update <= 0:
             raise ValueError(
-                "TransformerSchedule needs positive hidden_dim, warmup_steps and scale; "
-                f"received {hidden_dim}, {warmup_steps}, {scale}."
+                "TransformerSchedule needs positive hidden_dim, warmup_steps, scale and "
+                f"steps_per_update; received {hidden_dim}, {warmup_steps}, {scale}, "
+                f"{steps_per_update}."
             )
         self.hidden_dim = int(hidden_dim)
         self.warmup_steps = int(warmup_steps)
         self.scale = float(scale)
+        self.steps_per_update = int(steps_per_update)
 
     def __call__(self, step):
+        if self.steps_per_update > 1:
+            step = ops.floor_divide(step, self.steps_per_update)
         step = ops.cast(step, "float32") + 1.0
         rate = ops.minimum(ops.rsqrt(step), step * self.warmup_steps**-1.5)
         return self.scale * self.hidden_dim**-0.5 * rate
@@ -43,4 +50,5 @@ class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
             "hidden_dim": self.hidden_dim,
             "warmup_steps": self.warmup_steps,
             "scale": self.scale,
+            "steps_per_update": self.steps_per_update,
         }

@@ -18,20 +18,32 @@ import shutil
 import time
 
 import keras
+import numpy as np
+import tensorflow as tf
 
 from keras_transformer.data.corpus import Splits, load_corpus
-from keras_transformer.data.pipeline import make_dataset
+from keras_transformer.data.files import is_gzip, truncation_offset
+from keras_transformer.data.pipeline import (
+    default_bucket_boundaries,
+    make_dataset,
+    token_batch_sizes,
+)
 from keras_transformer.data.tokenizers import Tokenizer, learn_tokenizer
 from keras_transformer.evaluation.scores import choose_bleu_tokenize
 from keras_transformer.models import TransformerConfig, build_transformer
 from keras_transformer.plots import plot_training_curves
 from keras_transformer.training import defaults
-from keras_transformer.training.callbacks import GoodCheckpoint, HistoryFile
+from keras_transformer.training.callbacks import (
+    EstimatedProgbar,
+    GoodCheckpoint,
+    HistoryFile,
+    InputWatch,
+)
 from keras_transformer.training.config import TrainConfig
 from keras_transformer.training.devices import choose_strategy, precision_policy
 from keras_transformer.training.losses import MaskedSparseCategoricalCrossentropy
 from keras_transformer.training.metrics import MaskedAccuracy
-from keras_transformer.training.multiworker import worker_identity
+from keras_transformer.training.multiworker import input_shard, worker_identity
 from keras_transformer.training.schedules import TransformerSchedule
 from keras_transformer.training.selection import TrainingClock, ValidationScores, average_weights
 
@@ -59,15 +71,24 @@ class TrainResult:
 
 def compile_model(model, model_config, train_config):
     """Compiles with the paper's recipe: Adam(0.9, 0.98, 1e-9) on the warm-up schedule,
-    label-smoothed masked cross-entropy, masked token accuracy."""
+    label-smoothed masked cross-entropy, masked token accuracy; with
+    `accumulate_gradients` K > 1, Adam averages K batches' gradients per update (Keras's
+    gradient accumulation) and the schedule counts updates."""
     scale = train_config.learning_rate_scale
+    accumulate = train_config.accumulate_gradients
     schedule = TransformerSchedule(
         model_config.hidden_dim,
         train_config.warmup_steps or 4000,  # unset only when called before `resolve`
         1.0 if scale is None else scale,
+        steps_per_update=accumulate,
     )
     optimizer = keras.optimizers.Adam(
-        schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9, global_clipnorm=train_config.clipnorm
+        schedule,
+        beta_1=0.9,
+        beta_2=0.98,
+        epsilon=1e-9,
+        global_clipnorm=train_config.clipnorm,
+        gradient_accumulation_steps=accumulate if accumulate > 1 else None,
     )
     model.compile(
         optimizer=optimizer,
@@ -107,12 +128,25 @@ class PreparedData:
     model_config: TransformerConfig
 
 
-def resolve_configs(train_config, model_config, splits, model_overrides=None):
-    """The configs with their unset settings chosen for `splits` (logged)."""
+def _some_pairs(splits, count=2000):
+    """Up to `count` training pairs: the first ones, or the tokenizer sample's if streamed."""
+    pairs = splits.sample if splits.streamed else splits.train
+    return list(pairs[:count])
+
+
+def resolve_configs(train_config, model_config, splits, model_overrides=None,
+                    pairs_per_batch=None, log=True):  # fmt: skip
+    """The configs with their unset settings chosen for `splits` (logged when `log`)."""
     train_pairs = len(splits.train)
-    train_config, notes = defaults.resolve(train_config, train_pairs)
+    train_config, notes = defaults.resolve(train_config, train_pairs, pairs_per_batch)
+    if splits.rule is not None:
+        for name in ("validation_fraction", "test_fraction"):
+            if getattr(train_config, name) is None:
+                value = getattr(splits.rule, name)
+                train_config = train_config.replace(**{name: value})
+                notes.append((name, value, "5 % up to 100k lines, then ~5000 pairs"))
     if train_config.bleu_tokenize is None:
-        tokenize = choose_bleu_tokenize([t for _, t in splits.train[:2000]])
+        tokenize = choose_bleu_tokenize([t for _, t in _some_pairs(splits)])
         train_config = train_config.replace(bleu_tokenize=tokenize)
         notes.append(("bleu_tokenize", tokenize, "the script of the targets"))
     model_reason = None
@@ -127,17 +161,38 @@ def resolve_configs(train_config, model_config, splits, model_overrides=None):
         train_config = train_config.replace(learning_rate_scale=scale)
         reason = "the paper's" if scale == 1 else f"peak {defaults.PEAK_LEARNING_RATE:g}"
         notes.append(("learning_rate_scale", scale, reason))
-    defaults.log_choices(notes, model_config, model_reason)
+    if log:
+        defaults.log_choices(notes, model_config, model_reason)
     return train_config, model_config
 
 
+def pairs_per_token_batch(pairs, tokenizer, target_tokenizer, sequence_length, batch_tokens):
+    """The mean number of pairs in a batch of about `batch_tokens` tokens, from the
+    tokenized lengths of `pairs` (a sample)."""
+    boundaries = default_bucket_boundaries(sequence_length)
+    sizes = token_batch_sizes(batch_tokens, boundaries, sequence_length)
+    sources = tokenizer.tokenize([s for s, _ in pairs]).row_lengths().numpy()
+    targets = target_tokenizer.tokenize([t for _, t in pairs]).row_lengths().numpy() + 1
+    lengths = np.minimum(np.maximum(sources, targets), sequence_length)
+    buckets = np.searchsorted(boundaries, lengths, side="right")
+    return float(1.0 / np.mean(1.0 / np.array(sizes)[buckets]))
+
+
 def prepare_data(train_config, model_config=None, model_overrides=None):
-    """Reads and splits the corpus, chooses the unset settings, and learns the tokenizers
-    from the training split only (one joint tokenizer when the embeddings are shared).
+    """Reads and splits the corpus (or surveys it, when it is streamed), chooses the unset
+    settings, and learns the tokenizers from the training split only (one joint tokenizer
+    when the embeddings are shared), or from a seeded sample of it.
 
     Returns:
         `PreparedData`; its `model_config` has the tokenizers' vocabulary sizes.
     """
+    given, given_model = train_config, model_config
+    shared = (model_overrides or {}).get(
+        "share_embeddings",
+        model_config.share_embeddings if model_config else train_config.corpus != "dates",
+    )
+    # A joint tokenizer learns from both sides: half as many pairs give the sample's sentences.
+    sample_pairs = train_config.tokenizer_sample // (2 if shared else 1)
     splits = load_corpus(
         train_config.corpus,
         train_size=train_config.train_size,
@@ -147,9 +202,12 @@ def prepare_data(train_config, model_config=None, model_overrides=None):
         test_fraction=train_config.test_fraction,
         skip_malformed=train_config.skip_malformed,
         seed=train_config.seed,
+        sample_pairs=sample_pairs,
     )
-    train_config, model_config = resolve_configs(train_config, model_config, splits,
-                                                 model_overrides)  # fmt: skip
+    tokens_later = train_config.batch_tokens is not None
+    train_config, model_config = resolve_configs(
+        train_config, model_config, splits, model_overrides, log=not tokens_later
+    )
     options = dict(
         vocabulary_size=train_config.max_vocabulary_size,
         lower_case=train_config.lower_case,
@@ -158,20 +216,32 @@ def prepare_data(train_config, model_config=None, model_overrides=None):
         seed=train_config.seed,
     )
     kind = train_config.tokenizer
+    pairs = splits.sample if splits.streamed else splits.train
     started = time.perf_counter()
     if model_config.share_embeddings:
-        joint = [text for pair in splits.train for text in pair]
+        joint = [text for pair in pairs for text in pair]
         source = target = learn_tokenizer(kind, joint, **options)
     else:
-        source = learn_tokenizer(kind, [s for s, _ in splits.train], **options)
-        target = learn_tokenizer(kind, [t for _, t in splits.train], **options)
+        source = learn_tokenizer(kind, [s for s, _ in pairs], **options)
+        target = learn_tokenizer(kind, [t for _, t in pairs], **options)
     logger.info(
-        "Learnt the %s tokenizer%s in %.0f s: %d%s tokens.",
-        kind, "" if source is target else "s", time.perf_counter() - started,
+        "Learnt the %s tokenizer%s in %.0f s from %d pairs: %d%s tokens.",
+        kind, "" if source is target else "s", time.perf_counter() - started, len(pairs),
         source.vocabulary_size,
         "" if source is target else f" + {target.vocabulary_size}",
     )  # fmt: skip
+    if tokens_later:  # the steps per epoch need the pairs per batch, from tokenized lengths
+        per_batch = pairs_per_token_batch(
+            _some_pairs(splits), source, target, model_config.sequence_length,
+            train_config.batch_tokens,
+        )  # fmt: skip
+        # The rule gives the same tokenizer and model again (they depend on the pair count).
+        train_config, model_config = resolve_configs(
+            given, given_model, splits, model_overrides, pairs_per_batch=per_batch
+        )
     model_config = sized_config(model_config, source, target)
+    if splits.streamed:  # the sample has served; keep a few pairs for estimates, not all
+        splits = dataclasses.replace(splits, sample=splits.sample[:2000])
     return PreparedData(splits, source, target, train_config, model_config)
 
 
@@ -202,21 +272,13 @@ def _prepare_run(model_config, train_config, overwrite, model_overrides=None):
                 path.unlink()
     if (run_dir / "config.json").exists():
         saved_model, saved_train, source, target, splits = load_run(run_dir)
-        train_config, model_config = resolve_configs(
-            train_config, model_config, splits, model_overrides
+        if splits.streamed:
+            splits.train.check_unchanged(f"the run in {run_dir}")
+        _check_resumable(run_dir, saved_model, saved_train, model_config, train_config,
+                         model_overrides)  # fmt: skip
+        train_config = saved_train.replace(
+            epochs=train_config.epochs or saved_train.epochs, time_budget=train_config.time_budget
         )
-        vocabulary = {
-            "vocabulary_size": saved_model.vocabulary_size,
-            "target_vocabulary_size": saved_model.target_vocabulary_size,
-        }
-        resumable = dict(epochs=train_config.epochs, time_budget=train_config.time_budget)
-        same_train = saved_train.replace(**resumable) == train_config
-        if saved_model != model_config.replace(**vocabulary) or not same_train:
-            raise ValueError(
-                f"{run_dir} holds an unfinished run with other settings; resume it with the "
-                "same settings (only --epochs and --time-budget may change), or pass "
-                "--overwrite, or choose another --out."
-            )
         logger.info("Resuming the unfinished run in %s.", run_dir)
         return run_dir, saved_model, train_config, source, target, splits
 
@@ -228,6 +290,33 @@ def _prepare_run(model_config, train_config, overwrite, model_overrides=None):
     data.train_config.to_json(run_dir / "train_config.json")
     data.model_config.to_json(run_dir / "config.json")  # last: its presence marks a prepared run
     return run_dir, data.model_config, data.train_config, data.source, data.target, data.splits
+
+
+# May differ when a run resumes: the length of the run, and where it is.
+_RESUMABLE = ("epochs", "time_budget", "out")
+
+
+def _check_resumable(run_dir, saved_model, saved_train, model_config, train_config, overrides):
+    """Raises unless the settings given (None = chosen by the rule) are the saved run's."""
+    differ = [
+        f"--{name.replace('_', '-')} {getattr(train_config, name)!r} (the run has "
+        f"{getattr(saved_train, name)!r})"
+        for name in (f.name for f in dataclasses.fields(TrainConfig))
+        if name not in _RESUMABLE
+        and getattr(train_config, name) is not None
+        and getattr(train_config, name) != getattr(saved_train, name)
+    ]
+    sizes = {"vocabulary_size": saved_model.vocabulary_size,
+             "target_vocabulary_size": saved_model.target_vocabulary_size}  # fmt: skip
+    wanted = (model_config or saved_model).replace(**(overrides or {}), **sizes)
+    if wanted != saved_model:
+        differ.append("the model's settings")
+    if differ:
+        raise ValueError(
+            f"{run_dir} holds an unfinished run with other settings: {'; '.join(differ)}. "
+            "Resume it with the same settings (only --epochs and --time-budget may change), "
+            "or pass --overwrite, or choose another --out."
+        )
 
 
 def train(model_config, train_config, overwrite=False, callbacks=(), verbose="auto",
@@ -272,22 +361,22 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
     keras.config.set_dtype_policy(precision_policy(train_config.mixed_precision))
     try:
         keras.utils.set_random_seed(train_config.seed)
-        datasets = [
-            make_dataset(
-                pairs,
-                source,
-                target,
-                model_config.sequence_length,
-                train_config.batch_size,
-                shuffle=shuffle,
-                seed=train_config.seed,
-                padding=train_config.padding,
+        batching = dict(
+            batch_size=train_config.batch_size,
+            batch_tokens=train_config.batch_tokens,
+            seed=train_config.seed,
+            padding=train_config.padding,
+        )
+        length = model_config.sequence_length
+        train_data = make_dataset(splits.train, source, target, length, shuffle=True,
+                                  shard=input_shard(strategy), **batching)  # fmt: skip
+        if train_config.steps_per_epoch:
+            train_data = train_data.repeat()
+        validation_data = None
+        if splits.validation:
+            validation_data = make_dataset(
+                splits.validation, source, target, length, shuffle=False, **batching
             )
-            for pairs, shuffle in ((splits.train, True), (splits.validation, False))
-            if pairs
-        ]
-        train_data = datasets[0].repeat() if train_config.steps_per_epoch else datasets[0]
-        validation_data = datasets[1] if len(datasets) > 1 else None
         with strategy.scope():
             model = compile_model(build_transformer(model_config), model_config, train_config)
         checkpoints = GoodCheckpoint(run_dir / "checkpoints")
@@ -312,19 +401,41 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
             history,
             keras.callbacks.TensorBoard(str(run_dir / "logs"), profile_batch=0),
         ]
-        model.fit(
-            train_data,
-            validation_data=validation_data,
-            epochs=train_config.epochs,
-            steps_per_epoch=train_config.steps_per_epoch,
-            callbacks=run_callbacks + list(callbacks),
-            shuffle=False,  # the dataset shuffles itself, before length bucketing
-            verbose=verbose,
-        )
+        watch = None
+        if splits.streamed:
+            watch = InputWatch(splits.train.fingerprints)
+            run_callbacks.append(watch)
+            if not train_config.steps_per_epoch:
+                estimate = _estimated_batches(splits, source, target, length, train_config)
+                logger.info("An epoch is one pass over the training split: about %d batches.",
+                            estimate)  # fmt: skip
+                run_callbacks.append(EstimatedProgbar(estimate))
+        input_error = None
+        try:
+            model.fit(
+                train_data,
+                validation_data=validation_data,
+                epochs=train_config.epochs,
+                steps_per_epoch=train_config.steps_per_epoch,
+                callbacks=run_callbacks + list(callbacks),
+                shuffle=False,  # the dataset shuffles itself, before length bucketing
+                verbose=verbose,
+            )
+        except tf.errors.DataLossError as error:
+            if not splits.streamed:
+                raise
+            input_error = _describe_data_loss(splits.train, error)
+            logger.error("Stopping: %s", input_error)
+        if watch is not None and watch.change:
+            input_error = f"the corpus changed during training: {watch.change}"
         metrics = history.epochs[-1] if history.epochs else {}
-        status = "finished"
+        status = "finished" if input_error is None else "input_error"
         kept = "last"
-        if not math.isfinite(metrics.get("loss", math.nan)):
+        if input_error is not None:
+            if selection.best_weights is not None:
+                model.load_weights(selection.best_weights)
+                kept = f"best epoch {selection.best_epoch}"
+        elif not math.isfinite(metrics.get("loss", math.nan)):
             status = "diverged"
             if checkpoints.last_good is not None:
                 model.load_weights(checkpoints.last_good)
@@ -340,11 +451,39 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
     epochs = len(history.epochs)
     status_record = {"status": status, "epochs": epochs, "seconds": seconds, "kept": kept,
                      "metrics": metrics, "time_budget_spent": timer.stopped}  # fmt: skip
+    if input_error is not None:
+        status_record["error"] = input_error
     temporary = run_dir / "run.json.tmp"
     temporary.write_text(json.dumps(status_record))
     temporary.replace(run_dir / "run.json")
     logger.info("Kept weights: %s.", kept)
+    if input_error is not None:
+        raise ValueError(
+            f"Training stopped: {input_error}. What was trained until then is kept in "
+            f"{run_dir / 'model.keras'} ({kept}); `evaluate` refuses the run while its files "
+            "differ from the fingerprints in splits/corpus.json. Restore the files, or train a "
+            "new run on the new corpus."
+        )
     return TrainResult(run_dir, status, epochs, seconds, metrics, kept)
+
+
+def _estimated_batches(splits, source, target, length, train_config):
+    """Batches in one pass over a streamed training split, from its pair count."""
+    per_batch = train_config.batch_size
+    if train_config.batch_tokens:
+        pairs = _some_pairs(splits) or splits.validation[:2000]
+        per_batch = pairs_per_token_batch(pairs, source, target, length, train_config.batch_tokens)
+    return max(1, math.ceil(len(splits.train) / per_batch))
+
+
+def _describe_data_loss(stream, error):
+    """What a tf.data `DataLossError` means for a streamed corpus (a truncated gzip file)."""
+    for path in stream.files:
+        offset = truncation_offset(path) if is_gzip(path) else None
+        if offset is not None:
+            return (f"{path}: the gzip data is truncated at byte {offset} (the file changed "
+                    "or was cut after training started)")  # fmt: skip
+    return f"reading the corpus failed: {error.message.splitlines()[0]}"
 
 
 def _keep_best(model, selection, checkpoints, average_last):

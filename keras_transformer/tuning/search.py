@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import pathlib
+import shlex
 
 import keras
 import keras_tuner
@@ -168,6 +169,8 @@ def train_command(result, corpus):
     """The `keras-transformer train` command that trains the winner."""
     training = json.loads(result.best_training.read_text())
     flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in training.items())
+    if not isinstance(corpus, str):
+        corpus = " ".join(shlex.quote(c) for c in corpus)
     return f"keras-transformer train --corpus {corpus} --config {result.best_config} {flags}"
 
 
