@@ -161,7 +161,7 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 5_000_000])
     parser.add_argument("--steps", type=int, default=30, help="steps per epoch (2 epochs)")
     parser.add_argument(
-        "--batch-tokens", type=int, default=2048,
+        "--batch-tokens", type=int, default=1200,
         help="also run token-based batching with this many tokens (0: not)",
     )  # fmt: skip
     parser.add_argument("--dir", default="/tmp/keras_transformer_large_corpus")

@@ -40,7 +40,7 @@ def encode_pairs(sources, targets, source_tokenizer, target_tokenizer, sequence_
 
 
 # A streamed corpus is shuffled in a buffer of this many pairs (a held one entirely).
-SHUFFLE_BUFFER = 200_000
+SHUFFLE_BUFFER = 100_000
 
 
 def token_batch_sizes(batch_tokens, boundaries, sequence_length):

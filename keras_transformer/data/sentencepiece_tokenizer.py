@@ -29,6 +29,8 @@ logger = logging.getLogger("keras_transformer")
 # Scripts with more distinct characters than this (Japanese, Chinese) keep the characters that
 # cover 99.95 % of the text as pieces; rarer ones are spelt in UTF-8 bytes (byte fallback).
 _MANY_CHARACTERS = 1000
+# Sentences normalised at a time while writing the learner's input.
+_CHUNK = 50_000
 
 
 class SentencePieceTokenizer(Tokenizer):
@@ -76,10 +78,23 @@ class SentencePieceTokenizer(Tokenizer):
             raise ValueError(
                 f"model_type must be one of {SENTENCEPIECE_MODELS}; received {model_type!r}."
             )
-        texts = [t for t in normalize_texts(texts, lower_case) if t]
-        if not texts:
+        texts = texts if isinstance(texts, list) else list(texts)
+        directory = tempfile.TemporaryDirectory(prefix="sentencepiece-")
+        text_file = os.path.join(directory.name, "texts.txt")
+        # Normalised in chunks straight into the learner's file: a million sentences are not
+        # held twice, as raw and as normalised text.
+        count, characters = 0, set()
+        with open(text_file, "w", encoding="utf-8") as f:
+            for start in range(0, len(texts), _CHUNK):
+                chunk = [t for t in normalize_texts(texts[start : start + _CHUNK], lower_case) if t]
+                for text in chunk:
+                    characters.update(text)
+                f.writelines(t.replace("\n", " ") + "\n" for t in chunk)
+                count += len(chunk)
+        if not count:
+            directory.cleanup()
             raise ValueError("Cannot learn a SentencePiece model from empty texts.")
-        characters = len(set().union(*map(set, texts)))
+        characters = len(characters)
         options = dict(
             model_type=model_type,
             vocab_size=vocabulary_size,
@@ -101,13 +116,8 @@ class SentencePieceTokenizer(Tokenizer):
             num_threads=2,
             minloglevel=2,
         )
-        with tempfile.TemporaryDirectory(prefix="sentencepiece-") as directory:
-            text_file = os.path.join(directory, "texts.txt")
-            with open(text_file, "w", encoding="utf-8") as f:
-                f.writelines(t.replace("\n", " ") + "\n" for t in texts)
-            count = len(texts)
-            del texts  # the learner reads the file; this process need not hold both
-            model_file = os.path.join(directory, "model")
+        with directory:
+            model_file = os.path.join(directory.name, "model")
             learner = pathlib.Path(__file__).with_name("_sentencepiece_learner.py")
             done = subprocess.run(
                 [sys.executable, str(learner), json.dumps(options), text_file, model_file],

@@ -1,5 +1,8 @@
 """Which devices, distribution strategy and precision a run uses."""
 
+import contextlib
+import ctypes
+import gc
 import logging
 
 import tensorflow as tf
@@ -63,3 +66,12 @@ def sum_over_replicas(value):
     if context is None or context.num_replicas_in_sync == 1:
         return value
     return context.all_reduce(tf.distribute.ReduceOp.SUM, value)
+
+
+def release_free_memory():
+    """Hands the memory freed after a big step (reading a corpus sample, learning a
+    tokenizer) back to the system: Python's garbage, then glibc's free heap pages
+    (`malloc_trim`), which would otherwise stay in the process for the whole run."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -1,7 +1,8 @@
 """`train()`: a corpus and two configs in, a run directory with a trained model out.
 
 The run directory holds everything needed to resume, evaluate, translate and export:
-`config.json`, `train_config.json`, the tokenizers, the data splits, `checkpoints/`,
+`config.json`, `train_config.json`, the tokenizers, the data splits (`splits/`: copies, or
+for a streamed corpus its files' fingerprints and the split rule), `checkpoints/`,
 `backup/` (Keras `BackupAndRestore`, so re-running the same command resumes), `logs/`
 (TensorBoard), `history.json`, `training_curves.png`, `model.keras` and `run.json`.
 
@@ -40,7 +41,11 @@ from keras_transformer.training.callbacks import (
     InputWatch,
 )
 from keras_transformer.training.config import TrainConfig
-from keras_transformer.training.devices import choose_strategy, precision_policy
+from keras_transformer.training.devices import (
+    choose_strategy,
+    precision_policy,
+    release_free_memory,
+)
 from keras_transformer.training.losses import MaskedSparseCategoricalCrossentropy
 from keras_transformer.training.metrics import MaskedAccuracy
 from keras_transformer.training.multiworker import input_shard, worker_identity
@@ -283,6 +288,7 @@ def _prepare_run(model_config, train_config, overwrite, model_overrides=None):
         return run_dir, saved_model, train_config, source, target, splits
 
     data = prepare_data(train_config, model_config, model_overrides)
+    release_free_memory()
     run_dir.mkdir(parents=True, exist_ok=True)
     data.splits.save(run_dir / "splits")
     data.source.save(run_dir / "source_tokenizer.json")
