@@ -183,7 +183,8 @@ def main():
             started = time.time()
             generate(corpus, size)
             print(f"generated {corpus} in {time.time() - started:.0f} s", file=sys.stderr)
-        for tokens in [0, args.batch_tokens] if args.batch_tokens else [0]:
+        batchings = [0, args.batch_tokens] if args.batch_tokens else [0]
+        for tokens in batchings[-1:] if args.smoke else batchings:  # smoke: one training
             out = directory / f"run-{size}-{tokens}"
             command = [sys.executable, __file__, "--child", str(corpus), str(out),
                        str(args.steps), str(tokens)]  # fmt: skip

@@ -109,9 +109,11 @@ class Translator:
         ids = self.source_tokenizer.tokenize(texts)
         ids = ids[:, : self.sequence_length].to_tensor(default_value=PAD_ID)
         # Pad to a multiple of 8 (at least 8): few distinct shapes for XLA, and padding does
-        # not change the result.
-        width = tf.maximum(8 * ((tf.shape(ids)[1] + 7) // 8), 8)
-        return tf.pad(ids, [[0, 0], [0, width - tf.shape(ids)[1]]])
+        # not change the result; never wider than `sequence_length`, the positions the model
+        # has (a learned table has no row past it).
+        length = tf.shape(ids)[1]
+        width = tf.minimum(tf.maximum(8 * ((length + 7) // 8), 8), self.sequence_length)
+        return tf.pad(ids, [[0, 0], [0, tf.maximum(width, length) - length]])
 
     def search_function(self, options):
         """The compiled `ids -> (tokens, scores)` function of `options` (made once)."""
@@ -125,6 +127,12 @@ class Translator:
                 "no_repeat_ngram_size": self.no_repeat_ngram_size(options),
             }
             parts = self.parts
+            vocabulary = self.target_tokenizer.vocabulary_size
+            if options.strategy == "sample" and options.top_k > vocabulary:
+                raise ValueError(
+                    f"top_k={options.top_k} is more than the {vocabulary} tokens of the target "
+                    f"vocabulary; use at most {vocabulary} (0 turns the filter off)."
+                )
 
             if options.strategy == "greedy":
 

@@ -275,10 +275,11 @@ class MultiHeadSelfAttention(_MultiHeadAttentionBase):
             if cache_update_index is None:
                 raise ValueError("`cache_update_index` is required when `cache` is passed.")
             start_index = cache_update_index
-            start = [0, cache_update_index, 0, 0]
-            k = ops.slice_update(cache[:, 0], start, ops.cast(k, cache.dtype))
-            v = ops.slice_update(cache[:, 1], start, ops.cast(v, cache.dtype))
-            cache = ops.stack((k, v), axis=1)
+            # One update of the stacked cache at its place (in place under XLA), instead of
+            # slicing out keys and values, updating each and stacking a new cache.
+            new = ops.cast(ops.stack((k, v), axis=1), cache.dtype)
+            cache = ops.slice_update(cache, [0, 0, cache_update_index, 0, 0], new)
+            k, v = cache[:, 0], cache[:, 1]
         else:
             if padding_mask is None:
                 padding_mask = mask if mask is not None else implicit_mask(query)

@@ -16,12 +16,28 @@ replica, and logs are averaged across all replicas with `axis=None`. Every other
 goes through the original Keras code.
 """
 
+import keras
 import tensorflow as tf
-from keras.src import tree
-from keras.src.backend.tensorflow import trainer as tf_trainer
 
-# Keras' own test for "MultiWorkerMirroredStrategy with several workers".
-_multi_worker = tf_trainer._collective_all_reduce_multi_worker
+
+def _keras_trainer():
+    """Keras's private TensorFlow trainer module and its multi-worker test, looked up only
+    when `--strategy multiworker` needs them, so a Keras release that moves them breaks that
+    strategy with a clear error, not `import keras_transformer`."""
+    try:
+        from keras.src.backend.tensorflow import trainer as tf_trainer
+
+        multi_worker = tf_trainer._collective_all_reduce_multi_worker
+        tf_trainer.reduce_per_replica  # noqa: B018 (checked: the fix replaces it)
+        tf_trainer.TensorFlowTrainer._maybe_symbolic_build  # noqa: B018
+    except (ImportError, AttributeError) as error:
+        raise RuntimeError(
+            f"--strategy multiworker works around keras-team/keras#20585 by patching Keras's "
+            f"TensorFlow trainer, whose private parts are not where Keras 3.15 had them in the "
+            f"installed Keras {keras.__version__} ({error}). Install keras<=3.15, or train "
+            "with another --strategy."
+        ) from None
+    return tf_trainer, multi_worker
 
 
 def _first_replica(strategy, value):
@@ -30,24 +46,24 @@ def _first_replica(strategy, value):
     return value
 
 
-def _fixed_reduce_per_replica(original):
+def _fixed_reduce_per_replica(original, multi_worker):
     def reduce_per_replica(values, strategy, reduction):
-        if not _multi_worker(strategy) or reduction not in ("auto", "mean"):
+        if not multi_worker(strategy) or reduction not in ("auto", "mean"):
             return original(values, strategy, reduction)
-        return tree.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
+        return keras.tree.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
 
     reduce_per_replica.keras_transformer_fix = True
     return reduce_per_replica
 
 
-def _fixed_symbolic_build(original):
+def _fixed_symbolic_build(original, multi_worker):
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         strategy = self.distribute_strategy
-        if iterator is None or not _multi_worker(strategy):
+        if iterator is None or not multi_worker(strategy):
             return original(self, iterator=iterator, data_batch=data_batch)
         for _, _, batches in iterator:
             batch = next(batches)
-            data_batch = tree.map_structure(lambda v: _first_replica(strategy, v), batch)
+            data_batch = keras.tree.map_structure(lambda v: _first_replica(strategy, v), batch)
             break
         with strategy.scope():
             self._symbolic_build(data_batch=data_batch)
@@ -61,12 +77,15 @@ def enable_multiworker_fit():
 
     Idempotent; other strategies are unaffected.
     """
+    tf_trainer, multi_worker = _keras_trainer()
     if not getattr(tf_trainer.reduce_per_replica, "keras_transformer_fix", False):
-        tf_trainer.reduce_per_replica = _fixed_reduce_per_replica(tf_trainer.reduce_per_replica)
+        tf_trainer.reduce_per_replica = _fixed_reduce_per_replica(
+            tf_trainer.reduce_per_replica, multi_worker
+        )
     trainer_class = tf_trainer.TensorFlowTrainer
     if not getattr(trainer_class._maybe_symbolic_build, "keras_transformer_fix", False):
         trainer_class._maybe_symbolic_build = _fixed_symbolic_build(
-            trainer_class._maybe_symbolic_build
+            trainer_class._maybe_symbolic_build, multi_worker
         )
 
 

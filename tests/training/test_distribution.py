@@ -127,3 +127,23 @@ def test_strategy_names_are_checked():
         TrainConfig(strategy="tpu")
     with pytest.raises(ValueError, match="strategy must be one of"):
         choose_strategy("tpu")
+
+
+def test_keras_internals_are_looked_up_only_for_multiworker(monkeypatch):
+    """A Keras release that moves the private trainer parts must break only --strategy
+    multiworker, with an error naming the installed Keras, not `import keras_transformer`."""
+    import ast
+    import inspect
+
+    import keras
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    from keras_transformer.training import multiworker
+
+    top_level = ast.parse(inspect.getsource(multiworker)).body
+    imported = [n.module for n in top_level if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in top_level if isinstance(n, ast.Import) for a in n.names]
+    assert not [name for name in imported if name.startswith("keras.src")], imported
+    monkeypatch.delattr(tf_trainer, "_collective_all_reduce_multi_worker")
+    with pytest.raises(RuntimeError, match=rf"installed Keras {keras.__version__}"):
+        multiworker.enable_multiworker_fit()
