@@ -19,10 +19,9 @@ def token_weights(labels, padding_id, sample_weight=None):
 
 
 def _is_top(labels, logits):
-    """Whether the label's logit is the row maximum (one pass: no arg-max over the vocabulary,
-    fused with XLA on TensorFlow)."""
-    true_logit = ops.take_along_axis(logits, ops.expand_dims(labels, -1), axis=-1)[..., 0]
-    return ops.greater_equal(true_logit, ops.max(logits, axis=-1))
+    """Whether the label is the arg-max, the token greedy decoding picks (the first of tied
+    maxima), fused with XLA on TensorFlow."""
+    return ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"), ops.cast(labels, "int32"))
 
 
 _fused_is_top = fused(_is_top)
@@ -32,9 +31,8 @@ _fused_is_top = fused(_is_top)
 class MaskedAccuracy(keras.metrics.Metric):
     """Share of real (non-padding) target tokens whose arg-max prediction is right.
 
-    A token counts as right when its label's logit is the largest (one max and a gather per
-    token, cheaper than an arg-max over the vocabulary; an exact tie with another word, which
-    float logits practically never have, counts as right).
+    A token counts as right when its label is the arg-max of its logits, the token greedy
+    decoding would pick (of tied maxima, the first).
 
     Args:
         padding_id: int. The label that marks padding. Defaults to `0`.

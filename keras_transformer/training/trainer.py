@@ -399,7 +399,9 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
         )
         timer = TrainingClock(train_config.time_budget, train_config.budget_clock, clock)
         run_callbacks = [
-            keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+            # Kept when fit ends: removed only once run.json marks the run finished, so a
+            # crash while the model is saved resumes at the end instead of from scratch.
+            keras.callbacks.BackupAndRestore(str(run_dir / "backup"), delete_checkpoint=False),
             keras.callbacks.TerminateOnNaN(),
             selection,
             timer,
@@ -462,6 +464,7 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
     temporary = run_dir / "run.json.tmp"
     temporary.write_text(json.dumps(status_record))
     temporary.replace(run_dir / "run.json")
+    shutil.rmtree(run_dir / "backup", ignore_errors=True)
     logger.info("Kept weights: %s.", kept)
     if input_error is not None:
         raise ValueError(

@@ -102,3 +102,13 @@ def test_schedule_serializes_inside_an_optimizer():
     restored = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
     assert float(restored.learning_rate) == pytest.approx(float(schedule(0)))
     assert restored._learning_rate.get_config() == schedule.get_config()
+
+
+def test_accuracy_counts_the_arg_max_as_greedy_decoding_does():
+    """A tie between the label and an earlier token is the earlier token for greedy
+    decoding (arg-max takes the first), so it is not a hit."""
+    logits = np.array([[[2.0, 2.0, 0.0], [0.0, 2.0, 2.0], [0.0, 1.0, 3.0]]], "float32")
+    labels = np.array([[1, 1, 2]], "int32")
+    metric = MaskedAccuracy()
+    metric.update_state(labels, logits)
+    assert float(metric.result()) == pytest.approx(2 / 3)  # token 0 wins the first tie

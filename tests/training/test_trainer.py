@@ -98,6 +98,31 @@ def test_rerunning_after_an_interruption_resumes(tmp_path):
     assert int(model.optimizer.iterations) == 15  # the optimizer step carried on
 
 
+def test_a_crash_while_saving_the_model_resumes_at_the_end(tmp_path, monkeypatch):
+    """The backup outlives `fit` until run.json marks the run finished: a crash in between
+    resumes at the last epoch instead of training again from scratch."""
+    from keras_transformer.training import trainer
+
+    config = _train_config(tmp_path / "run", epochs=2, steps_per_epoch=3)
+
+    def crash(model, path):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(trainer, "_save_model", crash)
+        with pytest.raises(KeyboardInterrupt):
+            train(MODEL, config, verbose=0)
+    assert (tmp_path / "run" / "backup").is_dir()
+    assert not (tmp_path / "run" / "run.json").exists()
+    seen = _EpochsSeen()
+    result = train(MODEL, config, callbacks=[seen], verbose=0)
+    assert seen.epochs == []  # nothing trained again
+    assert result.status == "finished" and result.epochs == 2
+    model = keras.saving.load_model(result.run_dir / "model.keras")
+    assert int(model.optimizer.iterations) == 6
+    assert not (tmp_path / "run" / "backup").exists()  # removed once finished
+
+
 def test_resuming_with_other_settings_is_refused(tmp_path):
     config = _train_config(tmp_path / "run", epochs=2, steps_per_epoch=2)
     with pytest.raises(KeyboardInterrupt):
