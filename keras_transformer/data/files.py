@@ -11,7 +11,6 @@ changed under it.
 import codecs
 import dataclasses
 import glob
-import gzip
 import hashlib
 import os
 import zlib
@@ -211,15 +210,6 @@ def scan_files(files):
 
 
 def open_text(path):
-    """The whole text of a (possibly gzip'd) file, for corpora small enough to hold."""
-    if is_gzip(path):
-        try:
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        except EOFError:
-            raise TruncatedGzipError(
-                f"{path}: the gzip data is truncated at byte {os.path.getsize(path)}; "
-                "recompress or fetch the file again."
-            ) from None
-    with open(path, "rb") as f:
-        return f.read()
+    """The whole bytes of a (possibly gzip'd) file, for corpora small enough to hold; a
+    truncated gzip raises `TruncatedGzipError` with its byte offset (as `scan_files`)."""
+    return b"".join(chunks(path))

@@ -12,7 +12,6 @@ worker reading its own shard.
 import dataclasses
 import logging
 
-import numpy as np
 import tensorflow as tf
 
 from keras_transformer.data.files import Fingerprint, check_unchanged, is_gzip
@@ -226,9 +225,3 @@ def report_malformed(result, skip_malformed):
         )
     logger.warning("Skipped %d malformed line(s), first %s", result.malformed,
                    result.first_malformed[0])  # fmt: skip
-
-
-def sample_sources(sample, seed=0):
-    """The sample in a seeded random order (the pass returns it in file order)."""
-    order = np.random.default_rng(seed).permutation(len(sample))
-    return [sample[i] for i in order]
