@@ -39,8 +39,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The test files run in parallel, one process per core (at most 4), each file in one process
+# (its fixtures are made once); `make test PYTEST_WORKERS=0` runs them in this process.
+PYTEST_WORKERS ?= auto
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .

@@ -21,6 +21,7 @@ import keras
 
 import keras_transformer as kt
 from keras_transformer.data.pipeline import make_dataset
+from keras_transformer.run import Run
 from keras_transformer.training import TrainConfig, train
 
 
@@ -54,7 +55,8 @@ class EfficiencyMeter(keras.callbacks.Callback):
 
 def token_counts(run_dir, padding, model_config, batch_size):
     """(real tokens, computed positions), sources and targets, in one epoch of training."""
-    _, _, source, target, splits = kt.training.load_run(run_dir)
+    run = Run.open(run_dir)
+    source, target, splits = run.source_tokenizer, run.target_tokenizer, run.splits
     dataset = make_dataset(
         splits.train, source, target, model_config.sequence_length, batch_size, padding=padding
     )

@@ -16,8 +16,7 @@ import time
 import numpy as np
 
 import keras_transformer as kt
-from keras_transformer.decoding import Seq2SeqParts, UncachedParts
-from keras_transformer.decoding.search import greedy_search
+from keras_transformer.decoding import cached_step, decode, uncached_step
 
 
 def timed(function, source_ids, repeats):
@@ -25,7 +24,7 @@ def timed(function, source_ids, repeats):
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        function(source_ids)[0].numpy()
+        function(source_ids).ids.numpy()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -62,11 +61,10 @@ def main():
         for length in (int(n) for n in args.lengths.split(",")):
             results = []
             # The uncached baseline cannot use XLA (its prefix grows: dynamic shapes).
-            for parts, jit in ((UncachedParts(model), False), (Seq2SeqParts(model), False),
-                               (Seq2SeqParts(model), True)):  # fmt: skip
+            for step, jit in ((uncached_step, False), (cached_step, False), (cached_step, True)):
                 function = tf.function(
-                    lambda ids, parts=parts, length=length: greedy_search(
-                        parts, ids, length, min_length=length
+                    lambda ids, step=step, length=length: decode(
+                        step, model, ids, length, min_length=length
                     ),
                     jit_compile=jit,
                 )

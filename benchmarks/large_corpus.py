@@ -119,7 +119,8 @@ def child(corpus, out, steps, batch_tokens):
 
     from keras_transformer.data.pipeline import make_dataset
     from keras_transformer.models import TransformerConfig
-    from keras_transformer.training import TrainConfig, load_run, train
+    from keras_transformer.run import Run
+    from keras_transformer.training import TrainConfig, train
 
     logging.basicConfig(
         level=logging.WARNING, format="%(relativeCreated)7.0f ms %(rss)5.2f GiB  %(message)s"
@@ -140,7 +141,9 @@ def child(corpus, out, steps, batch_tokens):
     self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
     children_peak = max(learner, default=0.0)
     # Replay the seeded pipeline to count the real target tokens of the second epoch.
-    model_config, train_config, source, target, splits = load_run(out)
+    run = Run.open(out)
+    model_config, train_config, splits = run.model_config, run.train_config, run.splits
+    source, target = run.source_tokenizer, run.target_tokenizer
     dataset = make_dataset(
         splits.train, source, target, model_config.sequence_length, train_config.batch_size,
         seed=train_config.seed, batch_tokens=train_config.batch_tokens,

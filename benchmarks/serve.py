@@ -16,7 +16,7 @@ import tensorflow_text  # noqa: F401
 
 from keras_transformer.decoding import Translator
 from keras_transformer.export import export_saved_model
-from keras_transformer.training import load_run
+from keras_transformer.run import Run
 
 
 def percentile(values, q):
@@ -62,7 +62,7 @@ def main():
     if args.smoke:
         args.calls, args.batch_size = 3, 4
 
-    sentences = [s for s, _ in load_run(args.run_dir)[4].test]
+    sentences = [s for s, _ in Run.open(args.run_dir).splits.test]
     translator = Translator.from_run(args.run_dir)
     with tempfile.TemporaryDirectory() as directory:
         export_dir = export_saved_model(args.run_dir, f"{directory}/export")

@@ -69,7 +69,8 @@ def main(argv=None):
     # h heads do the same with their own smaller projections (d_k = d_model / h) and look
     # for different relations; their outputs are concatenated and projected back.
     layer = kt.MultiHeadSelfAttention(num_heads=2)
-    multi, head_weights = layer(x[None], return_attention_scores=True)
+    results = layer(x[None], return_attention_scores=True)
+    multi, head_weights = results["output"], results["attention_scores"]
     show("multi-head output", multi[0])
     print(f"attention weights per head: {tuple(head_weights.shape)} = (batch, heads, words, words)")
 

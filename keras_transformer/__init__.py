@@ -4,7 +4,8 @@ Public API (see the README for a tour):
 
 - layers: `PositionalEmbedding`, `MultiHeadSelfAttention`, `MultiHeadCrossAttention`,
   `FeedForward`, `EncoderBlock`, `DecoderBlock`;
-- the model: `TransformerConfig` (with presets), `build_transformer`;
+- the model: `TransformerConfig` (with presets), `Transformer` / `build_transformer`;
+- a run directory: `keras_transformer.run.Run`;
 - generation: `Translator` and `DecodingOptions` (cached greedy, beam, top-k / top-p);
 - course-style helpers: `positional_encoding`, `create_padding_mask`,
   `create_look_ahead_mask`, `scaled_dot_product_attention`.
@@ -25,6 +26,7 @@ from keras_transformer.layers import (
 )
 from keras_transformer.models import (
     PRESETS,
+    Transformer,
     TransformerConfig,
     build_transformer,
     count_parameters,
@@ -41,6 +43,7 @@ __all__ = [
     "MultiHeadCrossAttention",
     "MultiHeadSelfAttention",
     "PositionalEmbedding",
+    "Transformer",
     "TransformerConfig",
     "Translator",
     "__version__",

@@ -101,19 +101,23 @@ def _decoding_options(args):
     from keras_transformer.decoding import DecodingOptions
 
     sampling = args.sample or args.top_k or args.top_p is not None
-    if args.beam and sampling:
-        raise ValueError("Choose beam search (--beam) or sampling (--sample/--top-k/--top-p).")
-    if args.greedy and (args.beam or sampling):
-        raise ValueError("Choose greedy decoding (--greedy), beam search (--beam) or sampling.")
+    if args.beam_width and sampling:
+        raise ValueError(
+            "Choose beam search (--beam-width) or sampling (--sample/--top-k/--top-p)."
+        )
+    if args.greedy and (args.beam_width or sampling):
+        raise ValueError(
+            "Choose greedy decoding (--greedy), beam search (--beam-width) or sampling."
+        )
     strategy = "sample" if sampling else "greedy" if args.greedy else "beam"
     return DecodingOptions(
         strategy=strategy,
-        beam_width=args.beam or 4,
+        beam_width=args.beam_width or 4,
         alpha=args.alpha,
         temperature=args.temperature,
         top_k=args.top_k or 0,
         top_p=1.0 if args.top_p is None else args.top_p,
-        seed=args.seed,
+        seed=args.sampling_seed,
         max_length=args.max_length,
         max_length_a=args.max_length_a,
         max_length_b=args.max_length_b,
@@ -124,14 +128,16 @@ def _decoding_options(args):
 
 def _add_decoding_flags(parser):
     group = parser.add_argument_group("decoding (default: beam search, 4 beams, alpha 0.6)")
-    group.add_argument("--beam", type=int, metavar="N", help="beam search with N beams (4)")
+    group.add_argument("--beam-width", "--beam", type=int, metavar="N", dest="beam_width",
+                       help="beam search with N beams (4); --beam is the older name")  # fmt: skip
     group.add_argument("--greedy", action="store_true", help="greedy decoding instead of beams")
     group.add_argument("--alpha", type=float, default=0.6, help="beam length penalty (0.6)")
     group.add_argument("--sample", action="store_true", help="sample instead of the best token")
     group.add_argument("--top-k", type=int, help="sample from the K most likely tokens")
     group.add_argument("--top-p", type=float, help="sample from the top-P probability mass")
     group.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
-    group.add_argument("--seed", type=int, default=0, help="sampling seed")
+    group.add_argument("--sampling-seed", "--seed", type=int, default=0, dest="sampling_seed",
+                       help="the seed of --sample (0); --seed is the older name")  # fmt: skip
     _add_output_flags(group)
 
 
@@ -184,12 +190,12 @@ def _evaluate(args):
 
 
 def _translate(args):
-    from keras_transformer.decoding import Translator
     from keras_transformer.plots import plot_attention
+    from keras_transformer.run import Run
 
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
     options = _decoding_options(args)
-    translator = Translator.from_run(args.run_dir)
+    translator = Run(args.run_dir).translator()  # only the model and the tokenizers
     for translation in translator.translate(texts, options, batch_size=args.batch_size):
         print(translation)
     if args.plot_attention:
@@ -205,12 +211,12 @@ def _export(args):
     if args.format == "keras":
         path = export_keras(args.run_dir, args.export_dir, overwrite=args.overwrite)
     else:
-        if args.greedy and args.beam:
-            raise ValueError("Choose greedy decoding (--greedy) or beam search (--beam).")
+        if args.greedy and args.beam_width:
+            raise ValueError("Choose greedy decoding (--greedy) or beam search (--beam-width).")
         path = export_saved_model(
             args.run_dir,
             args.export_dir,
-            beam_width=args.beam or 4,
+            beam_width=args.beam_width or 4,
             alpha=args.alpha,
             greedy=args.greedy,
             max_length=args.max_length,
@@ -225,9 +231,7 @@ def _export(args):
 
 
 def _tune(args):
-    import json
-    import pathlib
-
+    from keras_transformer.json_config import json_text_or_path
     from keras_transformer.models import TransformerConfig
     from keras_transformer.training import TrainConfig
     from keras_transformer.tuning import DEFAULT_SPACE, train_command, tune
@@ -239,10 +243,7 @@ def _tune(args):
     # A flag naming a searched hyper-parameter fixes it (unless --space also sets it).
     space = {k: v for k, v in {**model_values, **train_values}.items() if k in DEFAULT_SPACE}
     if args.space:
-        text = args.space
-        if not text.lstrip().startswith("{"):
-            text = pathlib.Path(text).read_text()
-        space.update(json.loads(text))
+        space.update(json_text_or_path(args.space, "search space"))
     result = tune(
         train_config,
         tuner=args.tuner,
@@ -264,9 +265,12 @@ def _tune(args):
 
 def build_parser():
     from keras_transformer import __version__
+    from keras_transformer.data.corpus import SPLITS
     from keras_transformer.evaluation.scores import BLEU_TOKENIZATIONS
+    from keras_transformer.export import EXPORT_FORMATS
     from keras_transformer.models import PRESETS, TransformerConfig
     from keras_transformer.training import TrainConfig
+    from keras_transformer.tuning.space import OBJECTIVE_NAMES, TUNER_NAMES
 
     parser = argparse.ArgumentParser(
         prog="keras-transformer",
@@ -305,7 +309,7 @@ def build_parser():
         "evaluate", help="BLEU, chrF, exact match and token accuracy of a run on a split"
     )
     evaluate.add_argument("run_dir", help="a run directory made by `train`")
-    evaluate.add_argument("--split", default="test", choices=["test", "validation", "train"])
+    evaluate.add_argument("--split", default="test", choices=SPLITS)
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate.add_argument("--batch-size", type=int, default=64)
     evaluate.add_argument("--limit", type=int, help="evaluate only the first N sources")
@@ -340,11 +344,9 @@ def build_parser():
         help="'dates', or TSV files: paths or quoted globs, plain or .gz",
     )  # fmt: skip
     tune.add_argument("--out", required=True, help="the tuning directory (resumable)")
-    tune.add_argument("--tuner", choices=["random", "bayesian", "hyperband"], default="random")
+    tune.add_argument("--tuner", choices=TUNER_NAMES, default="random")
     tune.add_argument("--max-trials", type=int, default=10)
-    tune.add_argument(
-        "--objective", choices=["val_masked_accuracy", "val_loss"], default="val_masked_accuracy"
-    )
+    tune.add_argument("--objective", choices=OBJECTIVE_NAMES, default="val_masked_accuracy")
     tune.add_argument(
         "--space", help="search space: JSON text or file, e.g. '{\"num_layers\": [1, 2]}'"
     )
@@ -359,8 +361,9 @@ def build_parser():
     )
     export.add_argument("run_dir", help="a run directory made by `train`")
     export.add_argument("export_dir", help="where to write the SavedModel (or the .keras file)")
-    export.add_argument("--format", choices=["saved_model", "keras"], default="saved_model")
-    export.add_argument("--beam", type=int, metavar="N", help="beam search with N beams (4)")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="saved_model")
+    export.add_argument("--beam-width", "--beam", type=int, metavar="N", dest="beam_width",
+                        help="beam search with N beams (4); --beam is the older name")  # fmt: skip
     export.add_argument("--greedy", action="store_true", help="greedy decoding instead of beams")
     export.add_argument("--alpha", type=float, default=0.6, help="beam length penalty (0.6)")
     _add_output_flags(export)

@@ -1,17 +1,19 @@
 """PNG plots: training curves (and, with decoding, attention heatmaps)."""
 
 import pathlib
+import warnings
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from keras_transformer.atomic import atomic_path
+
 
 def plot_training_curves(history, path):
     """Loss and masked accuracy per epoch, training and validation, from `history.json`
     records (a list of dicts with `epoch` and metric values). Writes a PNG atomically."""
-    path = pathlib.Path(path)
     epochs = [record["epoch"] for record in history]
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
     for axis, metric in zip(axes, ("loss", "masked_accuracy"), strict=True):
@@ -22,13 +24,9 @@ def plot_training_curves(history, path):
         axis.set_xlabel("epoch")
         axis.set_title(metric.replace("_", " "))
         axis.grid(alpha=0.3)
-        axis.legend()
-    figure.tight_layout()
-    temporary = path.with_name(path.stem + ".tmp.png")
-    figure.savefig(temporary, dpi=100)
-    plt.close(figure)
-    temporary.replace(path)
-    return path
+        if axis.lines:  # a metric absent from every record draws no line
+            axis.legend()
+    return _save(figure, path)
 
 
 def plot_attention(weights, source_tokens, target_tokens, path, title=None):
@@ -41,11 +39,8 @@ def plot_attention(weights, source_tokens, target_tokens, path, title=None):
         path: where the PNG is written (atomically).
         title: optional figure title.
     """
-    import warnings
-
     import numpy as np
 
-    path = pathlib.Path(path)
     weights = np.asarray(weights)
     heads = weights.shape[0]
     columns = min(heads, 2)
@@ -65,11 +60,16 @@ def plot_attention(weights, source_tokens, target_tokens, path, title=None):
         axis.set_title(f"head {head + 1}", fontsize=9)
     if title:
         figure.suptitle(title)
-    figure.tight_layout()
-    temporary = path.with_name(path.stem + ".tmp.png")
-    with warnings.catch_warnings():  # fonts without a glyph (e.g. Hangul) only warn
-        warnings.simplefilter("ignore")
-        figure.savefig(temporary, dpi=100)
-    plt.close(figure)
-    temporary.replace(path)
-    return path
+    return _save(figure, path)
+
+
+def _save(figure, path):
+    """Lays `figure` out, writes it as a PNG at `path` atomically and closes it."""
+    try:
+        figure.tight_layout()
+        with atomic_path(path) as temporary, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # fonts without a glyph (e.g. Hangul) only warn
+            figure.savefig(temporary, dpi=100, format="png")
+    finally:
+        plt.close(figure)
+    return pathlib.Path(path)

@@ -12,6 +12,7 @@ import json
 import logging
 import pathlib
 
+from keras_transformer.atomic import write_json
 from keras_transformer.data.dates import generate_dates_corpus
 from keras_transformer.data.files import Fingerprint, resolve_files, scan_files
 from keras_transformer.data.streaming import SplitRule, TrainStream, report_malformed, survey
@@ -58,10 +59,7 @@ class Splits:
         directory = pathlib.Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         if self.streamed:
-            path = directory / _STREAM_FILE
-            temporary = path.with_name(path.name + ".tmp")
-            temporary.write_text(json.dumps(self.train.to_dict(), indent=1))
-            temporary.replace(path)
+            write_json(directory / _STREAM_FILE, self.train.to_dict(), indent=1)
             return
         for name in SPLITS:
             pairs = getattr(self, name)

@@ -24,6 +24,8 @@ import random
 import babel
 import babel.dates
 
+from keras_transformer.layers._validation import check_non_negative_int, check_positive_int
+
 FIRST_DATE = datetime.date(1900, 1, 1)
 LAST_DATE = datetime.date(2099, 12, 31)
 NUM_DAYS = (LAST_DATE - FIRST_DATE).days + 1
@@ -108,15 +110,6 @@ def format_date(date, locale, format_name):
     return _FORMATTERS[format_name](date, _babel_locale(locale))
 
 
-def _check_int(value, name, minimum, example):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        kind = "a positive integer" if minimum else "a non-negative integer"
-        raise ValueError(
-            f"`{name}` must be {kind}, e.g. {name}={example}; received {name}={value!r}."
-        )
-    return value
-
-
 def _draw_pair(rng):
     """One random (source, target): uniform date, then a uniform format and locale."""
     date = FIRST_DATE + datetime.timedelta(days=rng.randrange(NUM_DAYS))
@@ -179,10 +172,10 @@ def generate_dates_corpus(train_size=20000, validation_size=1000, test_size=1000
     >>> corpus.test[0]
     ('1989. 6. 4.', '1989-06-04')
     """
-    _check_int(train_size, "train_size", minimum=1, example=20000)
-    _check_int(validation_size, "validation_size", minimum=0, example=1000)
-    _check_int(test_size, "test_size", minimum=0, example=1000)
-    _check_int(seed, "seed", minimum=0, example=0)
+    check_positive_int(train_size, "train_size", example=20000)
+    check_non_negative_int(validation_size, "validation_size", example=1000)
+    check_non_negative_int(test_size, "test_size", example=1000)
+    check_non_negative_int(seed, "seed", example=0)
     total = train_size + validation_size + test_size
     if total > _MAX_SOURCES // 4:
         raise ValueError(

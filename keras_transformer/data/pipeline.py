@@ -3,7 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_transformer.data.tokenizers import END_ID, PAD_ID, START_ID
+from keras_transformer.constants import END_ID, PAD_ID, START_ID
+from keras_transformer.layers._validation import check_positive_int
 
 PADDINGS = ("bucketed", "fixed")
 
@@ -63,6 +64,8 @@ def make_dataset(
     padding="bucketed",
     batch_tokens=None,
     shard=(1, 0),
+    epoch=None,
+    repeat=False,
 ):
     """A `tf.data.Dataset` of `({"encoder_inputs", "decoder_inputs"}, labels)` batches.
 
@@ -88,6 +91,12 @@ def make_dataset(
             length times its pairs per batch, `token_batch_sizes`) instead of `batch_size`
             pairs. Needs `padding="bucketed"`.
         shard: `(count, index)`: keep only this worker's share of a streamed corpus's lines.
+        epoch: a `tf.Variable` holding the current epoch, or None. Given, each pass is
+            shuffled with a seed drawn from `(seed, epoch, pass)` when it starts, so an
+            epoch's order depends only on its number and a resumed run continues the order
+            instead of replaying it; None: one seeded shuffle, reshuffled every pass.
+        repeat: bool. Repeat the passes forever (with `steps_per_epoch`); each pass gets its
+            own order.
 
     Returns:
         A dataset of dicts with int32 `encoder_inputs` `(batch, source_length)`,
@@ -98,8 +107,8 @@ def make_dataset(
     streamed = isinstance(pairs, TrainStream)
     if not streamed and not pairs:
         raise ValueError("make_dataset received no pairs; the split is empty.")
-    if batch_tokens is None and (batch_size is None or batch_size <= 0):
-        raise ValueError(f"batch_size must be positive; received {batch_size}.")
+    if batch_tokens is None:
+        check_positive_int(batch_size, "batch_size")
     if batch_tokens is not None and batch_tokens < sequence_length:
         raise ValueError(
             f"batch_tokens={batch_tokens} is less than one sequence of sequence_length="
@@ -110,15 +119,21 @@ def make_dataset(
     if batch_tokens is not None and padding != "bucketed":
         raise ValueError("batch_tokens needs padding='bucketed' (fixed padding has no buckets).")
     if streamed:
-        dataset = stream_pairs(pairs, shuffle_seed=seed if shuffle else None, shard=shard)
         buffer = min(len(pairs), SHUFFLE_BUFFER)
+
+        def one_pass(pass_seed):
+            dataset = stream_pairs(pairs, shuffle_seed=pass_seed if shuffle else None, shard=shard)
+            return dataset.shuffle(buffer, seed=pass_seed) if shuffle else dataset
     else:
         sources = np.array([source for source, _ in pairs], dtype=object)
         targets = np.array([target for _, target in pairs], dtype=object)
-        dataset = tf.data.Dataset.from_tensor_slices((sources, targets))
+        held = tf.data.Dataset.from_tensor_slices((sources, targets))
         buffer = len(pairs)
-    if shuffle:
-        dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+
+        def one_pass(pass_seed):
+            return held.shuffle(buffer, seed=pass_seed) if shuffle else held
+
+    dataset = _passes(one_pass, seed, epoch, repeat)
 
     def encode(source, target):
         ragged = encode_pairs(source, target, source_tokenizer, target_tokenizer, sequence_length)
@@ -158,10 +173,11 @@ def make_dataset(
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     options = tf.data.Options()
-    if streamed:
+    if streamed or repeat:
         # Each worker reads its own shard of the lines (`shard`); tf.distribute must not
-        # shard again.
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+        # shard again. (A repeated held corpus: every worker's own order, no count.)
+        policy = tf.data.experimental.AutoShardPolicy
+        options.experimental_distribute.auto_shard_policy = policy.OFF if streamed else policy.DATA
         return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
     # The number of batches of a held corpus depends only on how many pairs fall in each
     # bucket, not on their order (with `batch_size`), so count it once for progress bars.
@@ -171,3 +187,22 @@ def make_dataset(
     # its share of each global batch; the data is in memory, so there are no files to shard.
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+
+def _passes(one_pass, seed, epoch, repeat):
+    """`one_pass(pass_seed)` once, or forever with `repeat`. Without `epoch` the seed is
+    `seed` and the shuffles reshuffle each iteration (tf.data's own sequence of orders);
+    with it, each pass's seed is drawn from `(seed, epoch, pass index)` when it starts."""
+    if epoch is None:
+        dataset = one_pass(seed)
+        return dataset.repeat() if repeat else dataset
+
+    def seeded_pass(index):
+        # A graph-level seed of this function's own graph: with the global seed 0, TensorFlow
+        # would compare the tensor op seed below with 0 in Python (`get_seed`) and fail.
+        tf.compat.v1.set_random_seed(8191)
+        key = (tf.cast(seed, tf.int64) * 1_000_003 + tf.cast(epoch.read_value(), tf.int64)) * 8191
+        return one_pass(key + index)
+
+    passes = tf.data.Dataset.counter() if repeat else tf.data.Dataset.range(1)
+    return passes.flat_map(seeded_pass)

@@ -13,16 +13,9 @@ import tempfile
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from keras_transformer.constants import END_ID, PAD_ID, RESERVED_TOKENS, START_ID, UNK_ID
 from keras_transformer.data.normalization import normalize_texts
-from keras_transformer.data.tokenizers import (
-    END_ID,
-    PAD_ID,
-    RESERVED_TOKENS,
-    SENTENCEPIECE_MODELS,
-    START_ID,
-    UNK_ID,
-    Tokenizer,
-)
+from keras_transformer.data.tokenizers import SENTENCEPIECE_MODELS, Tokenizer
 
 logger = logging.getLogger("keras_transformer")
 

@@ -19,10 +19,11 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib
 
+from keras_transformer.atomic import write_json
+from keras_transformer.constants import END_ID, PAD_ID, RESERVED_TOKENS, UNK_ID
+from keras_transformer.constants import START_ID as START_ID  # re-exported with the others
 from keras_transformer.data.normalization import normalize, normalize_texts
 
-RESERVED_TOKENS = ["[PAD]", "[UNK]", "[START]", "[END]"]
-PAD_ID, UNK_ID, START_ID, END_ID = range(4)
 KINDS = ("sentencepiece", "wordpiece", "character")
 # SentencePiece's two algorithms (Kudo 2018; Sennrich et al. 2016).
 SENTENCEPIECE_MODELS = ("unigram", "bpe")
@@ -75,9 +76,7 @@ class Tokenizer(tf.Module):
     def save(self, path):
         """Writes the tokenizer as JSON (atomically)."""
         path = pathlib.Path(path)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1))
-        temporary.replace(path)
+        write_json(path, self.to_dict(), indent=1)
 
     @staticmethod
     def load(path):

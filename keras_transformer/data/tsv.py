@@ -7,10 +7,9 @@
 import codecs
 import logging
 import os
-import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
+from keras_transformer.atomic import write_text
 from keras_transformer.data.files import open_text
 from keras_transformer.data.streaming import SplitRule
 
@@ -160,15 +159,7 @@ def write_tsv(pairs, path):
                     f"break, which a TSV line cannot hold"
                 )
         lines.append(f"{source}\t{target}\n")
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "x", encoding="utf-8", newline="\n") as f:
-            f.writelines(lines)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_text(path, "".join(lines))
 
 
 def split_pairs(pairs, validation_fraction=0.05, test_fraction=0.05, seed=0):

@@ -1,24 +1,30 @@
 """Fast generation with a key/value cache: beam search (the default), greedy, top-k / top-p
-sampling; output lengths relative to the source."""
+sampling over a step function; output lengths relative to the source."""
 
-from keras_transformer.decoding.parts import Seq2SeqParts, UncachedParts
 from keras_transformer.decoding.search import (
+    BeamState,
+    SearchResult,
     beam_search,
+    decode,
     greedy_search,
     length_penalty,
     output_limits,
     sample,
 )
+from keras_transformer.decoding.steps import cached_step, uncached_step
 from keras_transformer.decoding.translator import DecodingOptions, Translator
 
 __all__ = [
+    "BeamState",
     "DecodingOptions",
-    "Seq2SeqParts",
+    "SearchResult",
     "Translator",
-    "UncachedParts",
     "beam_search",
+    "cached_step",
+    "decode",
     "greedy_search",
     "length_penalty",
     "output_limits",
     "sample",
+    "uncached_step",
 ]

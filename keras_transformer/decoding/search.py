@@ -2,10 +2,12 @@
 
 The source is encoded once; each decoder block projects the encoder outputs once (the
 cross-attention cache) and keeps a key/value cache of its own past positions, so a step
-costs the same however long the output already is. Every function takes int32 source ids
-`(batch, source_width)` (0 = padding) and returns `(tokens, scores)`: generated ids
-`(batch, length)` ending with `[END]` and padded with 0 after it, and the model's
-log-probability of each sequence (beam search: the length-normalized score).
+costs the same however long the output already is. The searches know no model: each takes
+a step function `step_fn(token_ids, index, cache) -> (logits, cache)` and its initial cache
+(`decoding.steps` makes them from a `Transformer`), and returns a `SearchResult`: generated
+ids `(batch, length)` ending with `[END]` and padded with 0 after it, their lengths, and the
+model's log-probability of each sequence (beam search: the length-normalized score).
+`decode` ties the pieces together.
 
 Rules shared by every strategy:
 
@@ -35,12 +37,13 @@ Beam search (tensor2tensor's rules, fairseq's candidates):
 """
 
 import math
+from typing import NamedTuple
 
 import tensorflow as tf
 
-from keras_transformer.data.tokenizers import END_ID, PAD_ID, START_ID
+from keras_transformer.constants import END_ID, MASK_BIAS, PAD_ID, START_ID
+from keras_transformer.layers._validation import check_positive_float, check_positive_int
 
-_NEG_INF = -1e9  # the logit of a forbidden token
 _NONE = float("-inf")  # the score of an empty beam slot (no hypothesis)
 
 
@@ -88,7 +91,7 @@ def _log_probs(logits, step, min_length):
     forbidden = tf.reduce_sum(tf.one_hot([PAD_ID, START_ID], vocabulary), axis=0) > 0
     too_early = tf.logical_and(tf.equal(tf.range(vocabulary), END_ID), step < min_length)
     forbidden = tf.logical_or(forbidden, too_early)
-    return tf.nn.log_softmax(tf.where(forbidden, _NEG_INF, logits), axis=-1)
+    return tf.nn.log_softmax(tf.where(forbidden, MASK_BIAS, logits), axis=-1)
 
 
 def _ban_repeated_ngrams(log_probs, tokens, step, size):
@@ -105,7 +108,7 @@ def _ban_repeated_ngrams(log_probs, tokens, step, size):
     if context == 0:  # unigrams: no token twice
         seen = tf.one_hot(tokens, tf.shape(log_probs)[-1], dtype=tf.int32)
         seen *= tf.cast(tf.range(length) < step, tf.int32)[None, :, None]
-        return tf.where(tf.reduce_max(seen, axis=1) > 0, _NEG_INF, log_probs)
+        return tf.where(tf.reduce_max(seen, axis=1) > 0, MASK_BIAS, log_probs)
     last = tf.gather(tokens, tf.maximum(step - context + tf.range(context), 0), axis=1)
     starts = tf.maximum(length - context, 0)  # n-grams may start at j = 0 .. length - size
     windows = tf.stack([tokens[:, i : i + starts] for i in range(context)], axis=-1)
@@ -119,143 +122,177 @@ def _ban_repeated_ngrams(log_probs, tokens, step, size):
     banned = tf.tensor_scatter_nd_add(
         tf.zeros(tf.shape(log_probs), tf.int32), indices, tf.cast(match, tf.int32)
     )
-    return tf.where(banned > 0, _NEG_INF, log_probs)
+    return tf.where(banned > 0, MASK_BIAS, log_probs)
 
 
-def _start(parts, source_ids, length, repeat=1):
-    encoder_outputs, source_mask = parts.encode(source_ids)
-    if repeat > 1:  # one copy per beam: (batch * beams, ...)
-        encoder_outputs = tf.repeat(encoder_outputs, repeat, axis=0)
-        source_mask = tf.repeat(source_mask, repeat, axis=0)
-    batch = encoder_outputs.shape[0]  # static when known: loop shapes stay consistent
-    if batch is None:
-        batch = tf.shape(encoder_outputs)[0]
-    cross_caches = parts.cross_caches(encoder_outputs)
-    self_caches = parts.empty_self_caches(batch, length)
-    return batch, source_mask, cross_caches, self_caches
+class SearchResult(NamedTuple):
+    """What every search returns."""
+
+    ids: tf.Tensor  # (batch, length) int32: the tokens, [END] last, 0 after it
+    lengths: tf.Tensor  # (batch,) int32: tokens generated, [END] included
+    scores: tf.Tensor  # (batch,) float32: log-probability (beam search: length-normalized)
 
 
-def _sequential(parts, source_ids, max_length, choose, min_length, max_length_a, max_length_b,
-                no_repeat_ngram_size=0):  # fmt: skip
+def _result(ids, scores):
+    return SearchResult(ids, tf.reduce_sum(tf.cast(ids != PAD_ID, tf.int32), axis=1), scores)
+
+
+class _SequenceState(NamedTuple):
+    """The loop state of greedy decoding and sampling."""
+
+    step: tf.Tensor  # () int32: the position being generated
+    last: tf.Tensor  # (batch, 1) int32: the previous token
+    cache: object  # the step function's cache (a nest of (batch, ...) tensors)
+    tokens: tf.Tensor  # (batch, length) int32: the tokens so far, 0 after them
+    finished: tf.Tensor  # (batch,) bool
+    scores: tf.Tensor  # (batch,) float32: the summed log-probabilities
+
+
+def _sequential(step_fn, cache, limits, length, choose, min_length=0, no_repeat_ngram_size=0):
     """The loop shared by greedy decoding and sampling; `choose(log_probs, step)` picks the
     next token of each sequence."""
-    length, limits = output_limits(source_ids, max_length, max_length_a, max_length_b)
-    batch, source_mask, cross_caches, self_caches = _start(parts, source_ids, length)
+    batch = limits.shape[0] if limits.shape[0] is not None else tf.shape(limits)[0]
 
-    def body(step, last, self_caches, tokens, finished, scores):
-        # last (batch, 1); tokens (batch, length); finished, scores (batch,)
-        logits, self_caches = parts.step(last, step, self_caches, cross_caches, source_mask)
-        log_probs = _log_probs(logits, step, min_length)  # (batch, vocabulary)
-        log_probs = _ban_repeated_ngrams(log_probs, tokens, step, no_repeat_ngram_size)
-        chosen = tf.cast(choose(log_probs, step), tf.int32)  # (batch,)
-        chosen = tf.where(finished, PAD_ID, chosen)
+    def body(*state):
+        s = _SequenceState(*state)
+        logits, cache = step_fn(s.last, s.step, s.cache)
+        log_probs = _log_probs(logits, s.step, min_length)  # (batch, vocabulary)
+        log_probs = _ban_repeated_ngrams(log_probs, s.tokens, s.step, no_repeat_ngram_size)
+        chosen = tf.cast(choose(log_probs, s.step), tf.int32)  # (batch,)
+        chosen = tf.where(s.finished, PAD_ID, chosen)
         picked = tf.gather(log_probs, chosen, batch_dims=1)
-        scores += tf.where(finished, 0.0, picked)
-        tokens += tf.one_hot(step, length, dtype=tf.int32) * chosen[:, None]
         # A row stops at [END] or at its own length limit (then without [END]).
-        finished = finished | tf.equal(chosen, END_ID) | (step + 1 >= limits)
-        return step + 1, chosen[:, None], self_caches, tokens, finished, scores
+        return _SequenceState(
+            step=s.step + 1,
+            last=chosen[:, None],
+            cache=cache,
+            tokens=s.tokens + tf.one_hot(s.step, length, dtype=tf.int32) * chosen[:, None],
+            finished=s.finished | tf.equal(chosen, END_ID) | (s.step + 1 >= limits),
+            scores=s.scores + tf.where(s.finished, 0.0, picked),
+        )
 
-    def not_done(step, last, self_caches, tokens, finished, scores):
-        return tf.logical_and(step < length, tf.logical_not(tf.reduce_all(finished)))
+    def not_done(*state):
+        s = _SequenceState(*state)
+        return tf.logical_and(s.step < length, tf.logical_not(tf.reduce_all(s.finished)))
 
-    _, _, _, tokens, _, scores = tf.while_loop(
-        not_done,
-        body,
-        (
-            tf.constant(0),
-            tf.fill([batch, 1], START_ID),
-            self_caches,
-            tf.zeros([batch, length], tf.int32),
-            tf.zeros([batch], tf.bool),
-            tf.zeros([batch], tf.float32),
-        ),
+    initial = _SequenceState(
+        step=tf.constant(0),
+        last=tf.fill([batch, 1], START_ID),
+        cache=cache,
+        tokens=tf.zeros([batch, length], tf.int32),
+        finished=tf.zeros([batch], tf.bool),
+        scores=tf.zeros([batch], tf.float32),
     )
-    return tokens, scores
+    final = _SequenceState(*tf.while_loop(not_done, body, tuple(initial)))
+    return _result(final.tokens, final.scores)
 
 
-def greedy_search(parts, source_ids, max_length, min_length=0, *, max_length_a=None,
-                  max_length_b=0, no_repeat_ngram_size=0):  # fmt: skip
-    """The most likely next token at each step."""
+def greedy_search(step_fn, cache, limits, length, min_length=0, no_repeat_ngram_size=0):
+    """The most likely next token at each step.
+
+    Args:
+        step_fn: `(token_ids (batch, 1), index, cache) -> (logits (batch, 1, vocabulary),
+            cache)`: the model's next-token logits (e.g. `decoding.steps.cached_step`).
+        cache: its initial cache, a nest of tensors with `batch` rows.
+        limits: int32 `(batch,)`: each row's most new tokens ([END] included).
+        length: int or scalar tensor: the longest limit (the output buffers' length).
+        min_length: [END] is forbidden before this many tokens.
+        no_repeat_ngram_size: forbid repeating an n-gram of this many tokens (0: allowed).
+
+    Returns:
+        `SearchResult`.
+    """
     return _sequential(
-        parts,
-        source_ids,
-        max_length,
+        step_fn,
+        cache,
+        limits,
+        length,
         lambda log_probs, _: tf.argmax(log_probs, axis=-1),
         min_length,
-        max_length_a,
-        max_length_b,
         no_repeat_ngram_size,
     )
 
 
-def sample(
-    parts, source_ids, max_length, temperature=1.0, top_k=0, top_p=1.0, seed=0, min_length=0,
-    *, max_length_a=None, max_length_b=0, no_repeat_ngram_size=0,
-):  # fmt: skip
+def sample(step_fn, cache, limits, length, temperature=1.0, top_k=0, top_p=1.0, seed=0,
+           min_length=0, no_repeat_ngram_size=0):  # fmt: skip
     """Samples each token from the (temperature-scaled, top-k / top-p filtered) distribution.
 
     `top_k=0` and `top_p=1.0` disable the filters; `top_k=1` is greedy decoding. The seed
-    makes the result reproducible (stateless random ops, one seed per step).
+    makes the result reproducible (stateless random ops, one seed per step). Other arguments
+    as `greedy_search`.
     """
-    if temperature <= 0:
-        raise ValueError(f"temperature must be positive; received {temperature}.")
-    if top_k < 0 or not 0 < top_p <= 1:
-        raise ValueError(f"Need top_k >= 0 and 0 < top_p <= 1; received {top_k}, {top_p}.")
+    check_sampling(temperature, top_k, top_p)
 
     def choose(log_probs, step):
         logits = log_probs / temperature
         if top_k:
             kth = tf.math.top_k(logits, k=top_k).values[:, -1:]
-            logits = tf.where(logits < kth, _NEG_INF, logits)
+            logits = tf.where(logits < kth, MASK_BIAS, logits)
         if top_p < 1.0:
             ordered = tf.sort(logits, direction="DESCENDING", axis=-1)
             before = tf.math.cumsum(tf.nn.softmax(ordered, axis=-1), axis=-1, exclusive=True)
             kept = tf.where(before < top_p, ordered, tf.reduce_max(ordered, -1, keepdims=True))
-            logits = tf.where(logits < tf.reduce_min(kept, -1, keepdims=True), _NEG_INF, logits)
+            logits = tf.where(logits < tf.reduce_min(kept, -1, keepdims=True), MASK_BIAS, logits)
         return tf.random.stateless_categorical(logits, 1, seed=tf.stack([seed, step]))[:, 0]
 
-    return _sequential(
-        parts, source_ids, max_length, choose, min_length, max_length_a, max_length_b,
-        no_repeat_ngram_size,
-    )  # fmt: skip
+    return _sequential(step_fn, cache, limits, length, choose, min_length, no_repeat_ngram_size)
 
 
-def beam_search(
-    parts, source_ids, max_length, beam_width=4, alpha=0.6, min_length=0,
-    *, max_length_a=None, max_length_b=0, no_repeat_ngram_size=0,
-):  # fmt: skip
+def check_sampling(temperature, top_k, top_p):
+    """Raises ValueError unless `temperature > 0`, `top_k >= 0` and `0 < top_p <= 1`."""
+    check_positive_float(temperature, "temperature")
+    if top_k < 0 or not 0 < top_p <= 1:
+        raise ValueError(f"Need top_k >= 0 and 0 < top_p <= 1; received {top_k}, {top_p}.")
+
+
+class BeamState(NamedTuple):
+    """The loop state of beam search (`k` beams; slots best first, `_NONE` = empty)."""
+
+    step: tf.Tensor  # () int32: the position being generated
+    last: tf.Tensor  # (batch * k, 1) int32: each alive hypothesis's last token
+    cache: object  # the step function's cache, (batch * k, ...) rows
+    alive: tf.Tensor  # (batch, k, length) int32: the hypotheses still growing
+    alive_scores: tf.Tensor  # (batch, k) float32: their raw log-probabilities
+    finished: tf.Tensor  # (batch, k, length) int32: the best ended hypotheses
+    finished_scores: tf.Tensor  # (batch, k) float32: their length-normalized scores
+    done: tf.Tensor  # (batch,) bool: the sentence can no longer change
+
+
+def beam_search(step_fn, cache, limits, length, beam_width=4, alpha=0.6, min_length=0,
+                no_repeat_ngram_size=0):  # fmt: skip
     """Beam search with the GNMT length penalty and tensor2tensor's stopping rule (see the
-    module docstring). Scores are length-normalized log-probabilities."""
-    if beam_width < 1:
-        raise ValueError(f"beam_width must be at least 1; received {beam_width}.")
-    k = beam_width
-    length, limits = output_limits(source_ids, max_length, max_length_a, max_length_b)
-    flat_batch, source_mask, cross_caches, self_caches = _start(parts, source_ids, length, repeat=k)
-    batch = flat_batch // k
+    module docstring). Scores are length-normalized log-probabilities.
+
+    `cache` has `batch * beam_width` rows, each sentence's `beam_width` copies together (as
+    `tf.repeat(..., beam_width, axis=0)` makes them); every leaf of the cache is reordered
+    with its hypotheses, so `step_fn` keeps what does not change per hypothesis (the
+    encoder's keys and values) in its closure. Other arguments as `greedy_search`.
+    """
+    k = check_positive_int(beam_width, "beam_width")
+    batch = limits.shape[0] if limits.shape[0] is not None else tf.shape(limits)[0]
     among_top_k = tf.range(2 * k)[None, :] < k  # (1, 2k): where an [END] may finish
     limit_penalty = length_penalty(limits, alpha)  # (batch,)
 
-    def body(step, last, self_caches, alive, alive_scores, finished, finished_scores, done):
-        # last (batch * k, 1); alive, finished (batch, k, length); alive_scores,
-        # finished_scores (batch, k), best first, _NONE = empty slot; done (batch,)
-        logits, self_caches = parts.step(last, step, self_caches, cross_caches, source_mask)
-        log_probs = _log_probs(logits, step, min_length)  # (batch * k, vocabulary)
-        flat_alive = tf.reshape(alive, [batch * k, length])
-        log_probs = _ban_repeated_ngrams(log_probs, flat_alive, step, no_repeat_ngram_size)
-        log_probs = tf.where(log_probs > _NEG_INF / 2, log_probs, _NONE)  # forbidden: none
+    def body(*state):
+        s = BeamState(*state)
+        logits, cache = step_fn(s.last, s.step, s.cache)
+        log_probs = _log_probs(logits, s.step, min_length)  # (batch * k, vocabulary)
+        flat_alive = tf.reshape(s.alive, [batch * k, length])
+        log_probs = _ban_repeated_ngrams(log_probs, flat_alive, s.step, no_repeat_ngram_size)
+        log_probs = tf.where(log_probs > MASK_BIAS / 2, log_probs, _NONE)  # forbidden: none
         vocabulary = tf.shape(log_probs)[-1]
-        candidates = alive_scores[:, :, None] + tf.reshape(log_probs, [batch, k, vocabulary])
+        candidates = s.alive_scores[:, :, None] + tf.reshape(log_probs, [batch, k, vocabulary])
         scores, indices = tf.math.top_k(tf.reshape(candidates, [batch, -1]), k=2 * k)
         beams, tokens = indices // vocabulary, indices % vocabulary  # (batch, 2k)
-        sequences = tf.gather(alive, beams, batch_dims=1)  # (batch, 2k, length)
-        sequences += tf.one_hot(step, length, dtype=tf.int32) * tokens[:, :, None]
+        sequences = tf.gather(s.alive, beams, batch_dims=1)  # (batch, 2k, length)
+        sequences += tf.one_hot(s.step, length, dtype=tf.int32) * tokens[:, :, None]
         ended = tf.equal(tokens, END_ID)
 
         # Finished: the best k of the old ones and the [END]s among the top k candidates.
-        new_scores = tf.where(ended & among_top_k, scores / length_penalty(step + 1, alpha), _NONE)
-        pool_scores = tf.concat([finished_scores, new_scores], axis=1)  # (batch, 3k)
-        pool = tf.concat([finished, sequences], axis=1)  # (batch, 3k, length)
+        penalty = length_penalty(s.step + 1, alpha)
+        new_scores = tf.where(ended & among_top_k, scores / penalty, _NONE)
+        pool_scores = tf.concat([s.finished_scores, new_scores], axis=1)  # (batch, 3k)
+        pool = tf.concat([s.finished, sequences], axis=1)  # (batch, 3k, length)
         new_finished_scores, order = tf.math.top_k(pool_scores, k=k)
         new_finished = tf.gather(pool, order, batch_dims=1)
 
@@ -263,51 +300,79 @@ def beam_search(
         new_alive_scores, order = tf.math.top_k(tf.where(ended, _NONE, scores), k=k)
         new_alive = tf.gather(sequences, order, batch_dims=1)
         source_beams = tf.gather(beams, order, batch_dims=1) + tf.range(batch)[:, None] * k
-        self_caches = tuple(tf.gather(c, tf.reshape(source_beams, [-1])) for c in self_caches)
+        rows = tf.reshape(source_beams, [-1])
+        cache = tf.nest.map_structure(lambda c: tf.gather(c, rows), cache)
         last = tf.reshape(tf.gather(tokens, order, batch_dims=1), [-1, 1])
 
         # A sentence that is done no longer changes.
-        keep = done[:, None]
-        finished = tf.where(keep[:, :, None], finished, new_finished)
-        finished_scores = tf.where(keep, finished_scores, new_finished_scores)
-        alive = tf.where(keep[:, :, None], alive, new_alive)
-        alive_scores = tf.where(keep, alive_scores, new_alive_scores)
+        keep = s.done[:, None]
+        finished = tf.where(keep[:, :, None], s.finished, new_finished)
+        finished_scores = tf.where(keep, s.finished_scores, new_finished_scores)
+        alive = tf.where(keep[:, :, None], s.alive, new_alive)
+        alive_scores = tf.where(keep, s.alive_scores, new_alive_scores)
 
         # Done: at the length limit, nothing alive, or no alive hypothesis can still win.
         # (The largest penalty any extension can get: at the limit, or next step if alpha < 0.)
-        best_penalty = limit_penalty if alpha >= 0 else length_penalty(step + 2, alpha)
+        best_penalty = limit_penalty if alpha >= 0 else length_penalty(s.step + 2, alpha)
         alive_bound = alive_scores[:, 0] / best_penalty  # (batch,)
         lowest_finished = finished_scores[:, -1]  # _NONE while fewer than k are finished
         done = (
-            done
-            | (step + 1 >= limits)
+            s.done
+            | (s.step + 1 >= limits)
             | tf.logical_not(alive_scores[:, 0] > _NONE)
             | (lowest_finished > alive_bound)
         )
-        return step + 1, last, self_caches, alive, alive_scores, finished, finished_scores, done
+        return BeamState(s.step + 1, last, cache, alive, alive_scores, finished,
+                         finished_scores, done)  # fmt: skip
 
-    def not_done(step, *state):
-        return tf.logical_and(step < length, tf.logical_not(tf.reduce_all(state[-1])))
+    def not_done(*state):
+        s = BeamState(*state)
+        return tf.logical_and(s.step < length, tf.logical_not(tf.reduce_all(s.done)))
 
-    first_beam_only = tf.concat([tf.zeros([batch, 1]), tf.fill([batch, k - 1], _NONE)], 1)
-    state = tf.while_loop(
-        not_done,
-        body,
-        (
-            tf.constant(0),
-            tf.fill([flat_batch, 1], START_ID),
-            self_caches,
-            tf.zeros([batch, k, length], tf.int32),
-            first_beam_only,
-            tf.zeros([batch, k, length], tf.int32),
-            tf.fill([batch, k], _NONE),
-            tf.zeros([batch], tf.bool),
-        ),
+    initial = BeamState(
+        step=tf.constant(0),
+        last=tf.fill([batch * k, 1], START_ID),
+        cache=cache,
+        alive=tf.zeros([batch, k, length], tf.int32),
+        alive_scores=tf.concat([tf.zeros([batch, 1]), tf.fill([batch, k - 1], _NONE)], 1),
+        finished=tf.zeros([batch, k, length], tf.int32),
+        finished_scores=tf.fill([batch, k], _NONE),
+        done=tf.zeros([batch], tf.bool),
     )
-    _, _, _, alive, alive_scores, finished, finished_scores, _ = state
+    final = BeamState(*tf.while_loop(not_done, body, tuple(initial)))
     # A finished hypothesis beats any unfinished one; the best alive one only stands in for
     # a sentence without any finished hypothesis.
-    has_finished = finished_scores[:, 0] > _NONE  # (batch,)
-    tokens = tf.where(has_finished[:, None], finished[:, 0], alive[:, 0])
-    scores = tf.where(has_finished, finished_scores[:, 0], alive_scores[:, 0] / limit_penalty)
-    return tokens, scores
+    has_finished = final.finished_scores[:, 0] > _NONE  # (batch,)
+    tokens = tf.where(has_finished[:, None], final.finished[:, 0], final.alive[:, 0])
+    scores = tf.where(
+        has_finished, final.finished_scores[:, 0], final.alive_scores[:, 0] / limit_penalty
+    )
+    return _result(tokens, scores)
+
+
+STRATEGIES = {"greedy": greedy_search, "beam": beam_search, "sample": sample}
+
+
+def decode(step, model, source_ids, max_length, strategy="greedy", max_length_a=None,
+           max_length_b=0, **options):  # fmt: skip
+    """Decodes `source_ids` with `model` through the step function `step` makes.
+
+    Args:
+        step: `(model, source_ids, length, repeat) -> (step_fn, cache)`, e.g.
+            `decoding.steps.cached_step`; `repeat` copies each row (one per beam).
+        model: what `step` decodes with.
+        source_ids: int32 `(batch, width)`, 0 = padding.
+        max_length, max_length_a, max_length_b: the output limits (`output_limits`).
+        strategy: `"greedy"`, `"beam"` or `"sample"`.
+        **options: the strategy's own arguments (`beam_width`, `alpha`, `temperature`,
+            `top_k`, `top_p`, `seed`, `min_length`, `no_repeat_ngram_size`).
+
+    Returns:
+        `SearchResult`.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {tuple(STRATEGIES)}; received {strategy!r}.")
+    length, limits = output_limits(source_ids, max_length, max_length_a, max_length_b)
+    repeat = options.get("beam_width", 4) if strategy == "beam" else 1
+    step_fn, cache = step(model, source_ids, length, repeat)
+    return STRATEGIES[strategy](step_fn, cache, limits, length, **options)

@@ -1,16 +1,13 @@
 """`Translator`: strings in, strings out, with a trained model, its tokenizers and a strategy."""
 
 import dataclasses
-import pathlib
 
-import keras
 import tensorflow as tf
 
-from keras_transformer.data.tokenizers import END_ID, PAD_ID, START_ID, Tokenizer
-from keras_transformer.decoding.parts import Seq2SeqParts, UncachedParts
-from keras_transformer.decoding.search import beam_search, greedy_search, sample
-
-STRATEGIES = ("greedy", "beam", "sample")
+from keras_transformer.constants import END_ID, PAD_ID, START_ID
+from keras_transformer.decoding.search import STRATEGIES, decode
+from keras_transformer.decoding.steps import cached_step, uncached_step
+from keras_transformer.layers._validation import check_non_negative_int, check_positive_int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,7 +23,7 @@ class DecodingOptions:
     that many tokens. `no_repeat_ngram_size` forbids any token that would repeat an n-gram of
     that many tokens already in the output (0 allows repeats; None, the default: 3 with a
     subword tokenizer, 0 with characters). `jit_compile`
-    compiles the decoding loop with XLA (several times faster per token; one compilation per
+    compiles the decoding loop with XLA (faster per token, see the README; one compilation per
     batch shape, sources are padded to multiples of 8 to keep shapes few)."""
 
     strategy: str = "beam"
@@ -47,15 +44,12 @@ class DecodingOptions:
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {STRATEGIES}; received {self.strategy!r}.")
-        if self.beam_width < 1:
-            raise ValueError(f"beam_width must be at least 1; received {self.beam_width}.")
-        if self.max_length is not None and self.max_length < 1:
-            raise ValueError(f"max_length must be positive; received {self.max_length}.")
-        if self.no_repeat_ngram_size is not None and self.no_repeat_ngram_size < 0:
             raise ValueError(
-                f"no_repeat_ngram_size must be >= 0; received {self.no_repeat_ngram_size}."
+                f"strategy must be one of {tuple(STRATEGIES)}; received {self.strategy!r}."
             )
+        check_positive_int(self.beam_width, "beam_width")
+        check_positive_int(self.max_length, "max_length", allow_none=True)
+        check_non_negative_int(self.no_repeat_ngram_size, "no_repeat_ngram_size", allow_none=True)
         if self.max_length_a < 0 or self.max_length_b < 0:
             raise ValueError(
                 "max_length_a and max_length_b must not be negative; received "
@@ -70,35 +64,27 @@ class Translator:
     their end); an empty string is a sequence of padding, which decodes like any other.
 
     Args:
-        model: a model made by `build_transformer` (trained).
+        model: a trained `Transformer`.
         source_tokenizer, target_tokenizer: the run's tokenizers.
-        cached: bool. False runs the uncached oracle (tests and benchmarks only).
+        step: the step maker (`decoding.steps`): `cached_step` (the default), or
+            `uncached_step`, the oracle that re-runs the whole model at each step (tests and
+            benchmarks).
     """
 
-    def __init__(self, model, source_tokenizer, target_tokenizer, cached=True):
+    def __init__(self, model, source_tokenizer, target_tokenizer, step=cached_step):
         self.model = model
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
-        self.parts = Seq2SeqParts(model) if cached else UncachedParts(model)
-        self.sequence_length = self.parts.sequence_length
+        self.step = step
+        self.sequence_length = model.sequence_length
         self._functions = {}
 
     @classmethod
-    def from_run(cls, run_dir, cached=True):
-        """Loads `model.keras` and the tokenizers of a run directory."""
-        run_dir = pathlib.Path(run_dir)
-        if not (run_dir / "model.keras").is_file():
-            raise FileNotFoundError(
-                f"{run_dir} has no trained model (model.keras); train one with "
-                f"`keras-transformer train --out {run_dir}` or let the run finish."
-            )
-        model = keras.saving.load_model(run_dir / "model.keras", compile=False)
-        return cls(
-            model,
-            Tokenizer.load(run_dir / "source_tokenizer.json"),
-            Tokenizer.load(run_dir / "target_tokenizer.json"),
-            cached=cached,
-        )
+    def from_run(cls, run_dir, step=cached_step):
+        """The model and tokenizers of a run directory (see `keras_transformer.run.Run`)."""
+        from keras_transformer.run import Run
+
+        return Run(run_dir).translator(step=step)  # it needs only the model and tokenizers
 
     def source_ids(self, texts):
         """Dense int32 ids `(batch, length)`, truncated to `sequence_length`, at least one
@@ -116,47 +102,37 @@ class Translator:
         return tf.pad(ids, [[0, 0], [0, tf.maximum(width, length) - length]])
 
     def search_function(self, options):
-        """The compiled `ids -> (tokens, scores)` function of `options` (made once)."""
+        """The compiled `ids -> SearchResult` function of `options` (made once)."""
         key = dataclasses.astuple(options)
         if key not in self._functions:
-            cap = min(options.max_length or self.sequence_length, self.sequence_length)
-            lengths = {
-                "min_length": options.min_length,
-                "max_length_a": options.max_length_a,
-                "max_length_b": options.max_length_b,
-                "no_repeat_ngram_size": self.no_repeat_ngram_size(options),
-            }
-            parts = self.parts
             vocabulary = self.target_tokenizer.vocabulary_size
             if options.strategy == "sample" and options.top_k > vocabulary:
                 raise ValueError(
                     f"top_k={options.top_k} is more than the {vocabulary} tokens of the target "
                     f"vocabulary; use at most {vocabulary} (0 turns the filter off)."
                 )
+            arguments = dict(
+                max_length=min(options.max_length or self.sequence_length, self.sequence_length),
+                max_length_a=options.max_length_a,
+                max_length_b=options.max_length_b,
+                strategy=options.strategy,
+                min_length=options.min_length,
+                no_repeat_ngram_size=self.no_repeat_ngram_size(options),
+            )
+            if options.strategy == "beam":
+                arguments.update(beam_width=options.beam_width, alpha=options.alpha)
+            elif options.strategy == "sample":
+                arguments.update(temperature=options.temperature, top_k=options.top_k,
+                                 top_p=options.top_p, seed=options.seed)  # fmt: skip
 
-            if options.strategy == "greedy":
-
-                def search(ids):
-                    return greedy_search(parts, ids, cap, **lengths)
-            elif options.strategy == "beam":
-
-                def search(ids):
-                    return beam_search(
-                        parts, ids, cap, options.beam_width, options.alpha, **lengths
-                    )
-            else:
-
-                def search(ids):
-                    return sample(
-                        parts, ids, cap, options.temperature, options.top_k, options.top_p,
-                        options.seed, **lengths,
-                    )  # fmt: skip
+            def search(ids):
+                return decode(self.step, self.model, ids, **arguments)
 
             self._functions[key] = tf.function(
                 search,
                 input_signature=[tf.TensorSpec([None, None], tf.int32)],
                 # The uncached oracle slices a growing prefix: dynamic shapes, no XLA.
-                jit_compile=options.jit_compile and isinstance(parts, Seq2SeqParts),
+                jit_compile=options.jit_compile and self.step is not uncached_step,
             )
         return self._functions[key]
 
@@ -174,8 +150,7 @@ class Translator:
             search = self.search_function(options)
 
             def translate(texts):
-                tokens, _ = search(self.source_ids(texts))
-                return self.target_tokenizer.detokenize(tokens)
+                return self.target_tokenizer.detokenize(search(self.source_ids(texts)).ids)
 
             self._functions[key] = tf.function(
                 translate, input_signature=[tf.TensorSpec([None], tf.string)]
@@ -183,8 +158,8 @@ class Translator:
         return self._functions[key]
 
     def generate(self, source_ids, options=None, **kwargs):
-        """Token ids `(batch, length)` (0 after `[END]`; `length` the longest limit the padded
-        source width allows) and scores `(batch,)`."""
+        """A `SearchResult`: token ids `(batch, length)` (0 after `[END]`; `length` the
+        longest limit the padded source width allows), their lengths and scores `(batch,)`."""
         options = options or DecodingOptions(**kwargs)
         return self.search_function(options)(tf.cast(source_ids, tf.int32))
 
@@ -216,23 +191,18 @@ class Translator:
             `(translation, source_tokens, target_tokens, weights)`: weights
             `(heads, target_length, source_length)`, row i for the token produced at step i.
         """
-        if not isinstance(self.parts, Seq2SeqParts):
-            raise ValueError("Attention weights need the cached decoder (cached=True).")
+        if self.step is not cached_step:
+            raise ValueError("Attention weights need the cached decoder (step=cached_step).")
         source_ids = self.source_ids([text])
-        tokens, _ = self.generate(source_ids, options or DecodingOptions(**kwargs))
+        tokens = self.generate(source_ids, options or DecodingOptions(**kwargs)).ids
         produced = [int(t) for t in tokens[0].numpy()]
         length = produced.index(END_ID) + 1 if END_ID in produced else len(produced)
         produced = produced[:length]
         prefix = tf.constant([[START_ID] + produced[:-1]], tf.int32)
-        encoder_outputs, source_mask = self.parts.encode(source_ids)
-        _, _, scores = self.parts.step(
-            prefix,
-            0,
-            self.parts.empty_self_caches(1, length),
-            self.parts.cross_caches(encoder_outputs),
-            source_mask,
-            scores=True,
-        )
+        encoder_outputs, source_mask = self.model.encode(source_ids)
+        cache = self.model.initial_cache(encoder_outputs, length)
+        step = self.model.decode_step(prefix, 0, cache, source_mask, return_attention_scores=True)
+        scores = step["cross_attention"]
         source = [i for i in source_ids[0].numpy().tolist() if i != PAD_ID]
         weights = tf.cast(scores[-1][0], tf.float32).numpy()[:, :, : len(source)]
 

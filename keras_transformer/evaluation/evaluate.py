@@ -3,9 +3,9 @@
 import keras
 
 from keras_transformer.data.pipeline import make_dataset
-from keras_transformer.decoding import DecodingOptions, Translator
+from keras_transformer.decoding import DecodingOptions
 from keras_transformer.evaluation.scores import corpus_scores, group_references
-from keras_transformer.training import load_run
+from keras_transformer.run import Run
 from keras_transformer.training.metrics import MaskedAccuracy
 
 
@@ -33,7 +33,8 @@ def evaluate_run(run_dir, split="test", options=None, batch_size=64, progress=Tr
         `masked_accuracy` (teacher-forced token accuracy), `strategy`, `bleu_tokenize`, and a
         few `examples`.
     """
-    model_config, train_config, source, target, splits = load_run(run_dir)
+    run = Run.open(run_dir)
+    splits = run.splits
     if split not in ("train", "validation", "test"):
         raise ValueError(f"split must be train, validation or test; received {split!r}.")
     chosen = getattr(splits, split)
@@ -50,8 +51,8 @@ def evaluate_run(run_dir, split="test", options=None, batch_size=64, progress=Tr
     if not pairs:
         raise ValueError(f"The {split} split of {run_dir} is empty; nothing to evaluate.")
     options = options or DecodingOptions()
-    bleu_tokenize = bleu_tokenize or train_config.bleu_tokenize or "13a"
-    translator = Translator.from_run(run_dir)
+    bleu_tokenize = bleu_tokenize or run.train_config.bleu_tokenize or "13a"
+    translator = run.translator()
     bar = keras.utils.Progbar(len(sources), unit_name="sentence") if progress else None
     hypotheses = translator.translate(sources, options, batch_size=batch_size, progress=bar)
     results = {
@@ -64,7 +65,12 @@ def evaluate_run(run_dir, split="test", options=None, batch_size=64, progress=Tr
     results.update(corpus_scores(hypotheses, references, bleu_tokenize))
     metric = MaskedAccuracy()
     dataset = make_dataset(
-        pairs, source, target, model_config.sequence_length, batch_size, shuffle=False
+        pairs,
+        run.source_tokenizer,
+        run.target_tokenizer,
+        run.model_config.sequence_length,
+        batch_size,
+        shuffle=False,
     )
     for inputs, labels in dataset:
         metric.update_state(labels, translator.model(inputs, training=False))

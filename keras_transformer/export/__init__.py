@@ -3,4 +3,12 @@
 from keras_transformer.export.keras_file import export_keras, load_keras
 from keras_transformer.export.saved_model import ExportedTranslator, export_saved_model
 
-__all__ = ["ExportedTranslator", "export_keras", "export_saved_model", "load_keras"]
+EXPORT_FORMATS = ("saved_model", "keras")
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "ExportedTranslator",
+    "export_keras",
+    "export_saved_model",
+    "load_keras",
+]

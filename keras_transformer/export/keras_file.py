@@ -5,7 +5,8 @@ import pathlib
 
 import keras
 
-from keras_transformer.decoding import Translator
+from keras_transformer.atomic import atomic_path
+from keras_transformer.run import Run
 
 
 def export_keras(run_dir, path, overwrite=False):
@@ -16,11 +17,10 @@ def export_keras(run_dir, path, overwrite=False):
         raise ValueError(f"A Keras model file ends with .keras; received {path}.")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; pass overwrite=True (CLI: --overwrite).")
-    model = Translator.from_run(run_dir).model  # loaded with compile=False: weights only
+    model = Run.open(run_dir).load_model()  # loaded with compile=False: weights only
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(temporary)
-    temporary.replace(path)
+    with atomic_path(path) as temporary:
+        model.save(temporary)
     return path
 
 

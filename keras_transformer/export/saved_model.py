@@ -39,8 +39,7 @@ class ExportedTranslator(tf.Module):
         self._search = translator.search_function(options)
 
     def _tokens(self, text):
-        tokens, _ = self._search(self._translator.source_ids(text))
-        return tokens
+        return self._search(self._translator.source_ids(text)).ids
 
     def track_used_variables(self):
         """Tracks the raw `tf.Variable`s the functions capture (as Keras' ExportArchive

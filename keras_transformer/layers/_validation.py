@@ -1,26 +1,63 @@
-"""Argument checks shared by the layers: each raises ValueError naming the value and the fix."""
+"""Argument checks shared by the package (the layers, the configs, the data and training
+code): each returns the value it accepts, or raises ValueError naming the value and the fix.
+Plain Python, so the layers stay Keras-only."""
 
 
-def check_positive_int(value, name, allow_none=False):
+def check_positive_int(value, name, allow_none=False, example=None):
+    """An int > 0 (not a bool), or None when `allow_none`."""
+    return _check_int(value, name, 1, allow_none, example)
+
+
+def check_non_negative_int(value, name, allow_none=False, example=None):
+    """An int >= 0 (not a bool), or None when `allow_none`."""
+    return _check_int(value, name, 0, allow_none, example)
+
+
+def _check_int(value, name, minimum, allow_none, example):
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer; received {name}={value!r}.")
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        kind = "a positive integer" if minimum else "a non-negative integer"
+        raise ValueError(
+            f"`{name}` must be {_or_none(kind, allow_none)}"
+            f"{'' if example is None else f', e.g. {name}={example}'}; received {name}={value!r}."
+        )
     return value
 
 
-def check_rate(value, name):
+def check_fraction(value, name, allow_none=False, meaning=None):
+    """A number in [0, 1) as a float, or None when `allow_none`; `meaning` (e.g. "a dropout
+    rate") says what the value is in the error."""
+    if value is None and allow_none:
+        return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        what = "" if meaning is None else f" is {meaning} and"
         raise ValueError(
-            f"`{name}` is a dropout rate and must be in [0, 1); received {name}={value!r}."
+            f"`{name}`{what} must be {_or_none('in [0, 1)', allow_none)}; "
+            f"received {name}={value!r}."
         )
     return float(value)
 
 
-def check_positive_float(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive number; received {name}={value!r}.")
+def check_rate(value, name):
+    """A dropout rate: a number in [0, 1), as a float."""
+    return check_fraction(value, name, meaning="a dropout rate")
+
+
+def check_positive_float(value, name, allow_none=False):
+    """A number > 0 (not NaN, not a bool) as a float, or None when `allow_none`."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(
+            f"`{name}` must be {_or_none('a positive number', allow_none)}; "
+            f"received {name}={value!r}."
+        )
     return float(value)
+
+
+def _or_none(kind, allow_none):
+    return f"None or {kind}" if allow_none else kind
 
 
 def head_dim_for(hidden_dim, num_heads, key_dim, layer_name):

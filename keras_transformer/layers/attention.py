@@ -12,6 +12,7 @@ import math
 import keras
 from keras import ops
 
+from keras_transformer.constants import MASK_BIAS
 from keras_transformer.layers._validation import check_positive_int, check_rate, head_dim_for
 from keras_transformer.layers.dropout import Dropout
 from keras_transformer.layers.masks import (
@@ -19,8 +20,7 @@ from keras_transformer.layers.masks import (
     implicit_mask,
     merge_attention_masks,
 )
-
-_LARGE_NEGATIVE = -1e9  # logits of masked keys, in float32: exp() underflows to exactly 0
+from keras_transformer.layers.results import attention_results
 
 
 def scaled_dot_product_attention(q, k, v, mask=None):
@@ -55,7 +55,7 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     logits = ops.cast(ops.matmul(q, ops.swapaxes(k, -1, -2)), "float32") / math.sqrt(depth)
     if mask is not None:
         keep = ops.cast(ops.convert_to_tensor(mask), "bool")
-        logits = ops.where(keep, logits, _LARGE_NEGATIVE)
+        logits = ops.where(keep, logits, MASK_BIAS)
     weights = ops.cast(ops.softmax(logits, axis=-1), v.dtype)
     return ops.matmul(weights, v), weights
 
@@ -113,7 +113,7 @@ class _MultiHeadAttentionBase(keras.layers.Layer):
         """(batch, length, parts * heads * head_dim) -> `parts` tensors (batch, length, heads,
         head_dim)."""
         # A split (its gradient is one concat), not strided slices of a 5-D view (whose
-        # gradients scatter into full-size zeros and add up: ~25% of a CPU training step).
+        # gradients scatter into full-size zeros and add up: a large share of a CPU step).
         shape = ops.shape(x)
         heads = (shape[0], shape[1], self.num_heads, self.head_dim)
         return [ops.reshape(part, heads) for part in ops.split(x, parts, axis=-1)]
@@ -129,7 +129,7 @@ class _MultiHeadAttentionBase(keras.layers.Layer):
         query = query * ops.cast(1.0 / math.sqrt(self.head_dim), query.dtype)
         logits = ops.cast(ops.einsum("btnh,bsnh->bnts", query, key), "float32")
         if mask is not None:
-            logits = logits + ops.where(mask, 0.0, _LARGE_NEGATIVE)
+            logits = logits + ops.where(mask, 0.0, MASK_BIAS)
         scores = ops.cast(ops.softmax(logits, axis=-1), self.compute_dtype)
         context = ops.einsum(
             "bnts,bsnh->btnh", self._attention_dropout(scores, training=training), value
@@ -225,16 +225,17 @@ class MultiHeadSelfAttention(_MultiHeadAttentionBase):
         training: bool. Dropout on or off.
 
     Returns:
-        `output` of shape `(batch, length, output_dim)`; with `return_attention_scores`
-        `(output, scores)`; with `cache` the updated cache comes last: `(output, cache)` or
-        `(output, scores, cache)`.
+        `output` of shape `(batch, length, output_dim)`; with `cache`, always
+        `(output, cache)` (the updated cache); with `return_attention_scores`, a dict
+        `{"output", "attention_scores"}` (and `"cache"` with a cache).
 
     Example:
 
     >>> import numpy as np
     >>> attention = MultiHeadSelfAttention(num_heads=2)
     >>> x = np.random.default_rng(0).normal(size=(3, 5, 8)).astype("float32")
-    >>> output, scores = attention(x, use_causal_mask=True, return_attention_scores=True)
+    >>> result = attention(x, use_causal_mask=True, return_attention_scores=True)
+    >>> output, scores = result["output"], result["attention_scores"]
     >>> tuple(output.shape), tuple(scores.shape)
     ((3, 5, 8), (3, 2, 5, 5))
     >>> float(scores[0, 0, 0, 1])  # the first position cannot see the second
@@ -300,12 +301,8 @@ class MultiHeadSelfAttention(_MultiHeadAttentionBase):
             filled = filled[None, None, None, :]
             merged = filled if merged is None else ops.logical_and(merged, filled)
         output, scores = self._attend(q, k, v, merged, return_attention_scores, training)
-        results = (output,)
-        if return_attention_scores:
-            results += (scores,)
-        if cache is not None:
-            results += (cache,)
-        return results[0] if len(results) == 1 else results
+        return attention_results(output, cache, {"attention_scores": scores},
+                                 return_attention_scores)  # fmt: skip
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
@@ -329,7 +326,8 @@ class MultiHeadCrossAttention(_MultiHeadAttentionBase):
         training: bool. Dropout on or off.
 
     Returns:
-        `output` of shape `(batch, query_length, output_dim)`, or `(output, scores)`.
+        `output` of shape `(batch, query_length, output_dim)`; with
+        `return_attention_scores`, a dict `{"output", "attention_scores"}`.
 
     Example:
 
@@ -393,7 +391,8 @@ class MultiHeadCrossAttention(_MultiHeadAttentionBase):
         (q,) = self._split_heads(self.query_dense(query), 1)
         merged = self._merged_mask(query, key, padding_mask, attention_mask=attention_mask)
         output, scores = self._attend(q, key, value, merged, return_attention_scores, training)
-        return (output, scores) if return_attention_scores else output
+        return attention_results(output, None, {"attention_scores": scores},
+                                 return_attention_scores)  # fmt: skip
 
 
 __all__ = [

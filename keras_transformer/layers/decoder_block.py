@@ -5,6 +5,7 @@ import keras
 from keras_transformer.layers._block import TransformerBlockBase
 from keras_transformer.layers.attention import MultiHeadCrossAttention, MultiHeadSelfAttention
 from keras_transformer.layers.masks import implicit_mask
+from keras_transformer.layers.results import attention_results
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
@@ -37,15 +38,15 @@ class DecoderBlock(TransformerBlockBase):
             `compute_cross_attention_cache`. Requires `encoder_padding_mask` when the source
             has padding (a cache carries no Keras mask).
         use_causal_mask: bool. Defaults to `True`; the decoder must not see later targets.
-        return_attention_scores: bool. Also return a dict with the weights of both
-            attentions, `{"self_attention": (batch, heads, target_length, key_length),
-            "cross_attention": (batch, heads, target_length, source_length)}`.
+        return_attention_scores: bool. Return a dict with the output and the weights of
+            both attentions: `"self_attention"` `(batch, heads, target_length, key_length)`,
+            `"cross_attention"` `(batch, heads, target_length, source_length)`.
         training: bool. Dropout on or off.
 
     Returns:
-        `output` `(batch, target_length, hidden_dim)` carrying the Keras mask of `x`; with
-        `return_attention_scores` `(output, scores)`; with a self-attention cache the updated
-        cache comes last: `(output, cache)` or `(output, scores, cache)`.
+        `output` `(batch, target_length, hidden_dim)` carrying the Keras mask of `x`; with a
+        self-attention cache, always `(output, cache)`; with `return_attention_scores`, a
+        dict `{"output", "self_attention", "cross_attention"}` (and `"cache"` with a cache).
 
     Example:
 
@@ -146,12 +147,13 @@ class DecoderBlock(TransformerBlockBase):
                 return_attention_scores=return_attention_scores,
                 training=training,
             )
-            if not isinstance(result, tuple):
-                return result, None
+            if return_attention_scores:
+                new_cache.append(result.get("cache"))
+                return result["output"], result["attention_scores"]
             if self_attention_cache is not None:
-                new_cache.append(result[-1])
-                result = result[:-1]
-            return result[0], (result[1] if return_attention_scores else None)
+                result, cache = result
+                new_cache.append(cache)
+            return result, None
 
         def cross_attend(h):
             result = self.cross_attention(
@@ -162,7 +164,9 @@ class DecoderBlock(TransformerBlockBase):
                 return_attention_scores=return_attention_scores,
                 training=training,
             )
-            return result if return_attention_scores else (result, None)
+            if return_attention_scores:
+                return result["output"], result["attention_scores"]
+            return result, None
 
         x, scores["self_attention"] = self._sublayer(
             x, self.self_attention_norm, self_attend, training
@@ -172,12 +176,8 @@ class DecoderBlock(TransformerBlockBase):
                 x, self.cross_attention_norm, cross_attend, training
             )
         x = self._feed_forward_sublayer(x, self.feed_forward_norm, training)
-        results = (x,)
-        if return_attention_scores:
-            results += (scores,)
-        if self_attention_cache is not None:
-            results += (new_cache[0],)
-        return results[0] if len(results) == 1 else results
+        cache = new_cache[0] if self_attention_cache is not None else None
+        return attention_results(x, cache, scores, return_attention_scores)
 
     def compute_output_shape(self, x_shape, encoder_outputs_shape=None):
         return x_shape

@@ -5,6 +5,7 @@ import keras
 from keras_transformer.layers._block import TransformerBlockBase
 from keras_transformer.layers.attention import MultiHeadSelfAttention
 from keras_transformer.layers.masks import implicit_mask
+from keras_transformer.layers.results import attention_results
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
@@ -42,8 +43,8 @@ class EncoderBlock(TransformerBlockBase):
         training: bool. Dropout on or off.
 
     Returns:
-        `(batch, length, hidden_dim)` carrying the input's Keras mask, or
-        `(output, scores)`.
+        `(batch, length, hidden_dim)` carrying the input's Keras mask; with
+        `return_attention_scores`, a dict `{"output", "self_attention"}`.
 
     Example:
 
@@ -93,11 +94,13 @@ class EncoderBlock(TransformerBlockBase):
                 return_attention_scores=return_attention_scores,
                 training=training,
             )
-            return result if return_attention_scores else (result, None)
+            if return_attention_scores:
+                return result["output"], result["attention_scores"]
+            return result, None
 
         x, scores = self._sublayer(x, self.self_attention_norm, attend, training)
         x = self._feed_forward_sublayer(x, self.feed_forward_norm, training)
-        return (x, scores) if return_attention_scores else x
+        return attention_results(x, None, {"self_attention": scores}, return_attention_scores)
 
     def compute_output_shape(self, x_shape):
         return x_shape

@@ -15,6 +15,8 @@ Shapes:
 
 from keras import ops
 
+from keras_transformer.constants import PAD_ID
+
 try:  # Keras keeps implicit masks in a tensor attribute; this reads it on every backend.
     from keras.src.backend import get_keras_mask as _get_keras_mask
 except ImportError:  # pragma: no cover - older or newer Keras layouts
@@ -23,7 +25,7 @@ except ImportError:  # pragma: no cover - older or newer Keras layouts
         return getattr(x, "_keras_mask", None)
 
 
-def create_padding_mask(token_ids, padding_id=0):
+def create_padding_mask(token_ids, padding_id=PAD_ID):
     """Padding mask of a batch of token ids: 1 where a real token is, 0 at padding.
 
     Args:

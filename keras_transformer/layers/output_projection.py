@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_transformer.fusion import fused
+from keras_transformer.backend import fused
 
 
 def _cast_and_add(z, bias):
@@ -32,9 +32,8 @@ class OutputProjection(keras.layers.Dense):
     In training, on TensorFlow, the cast and the bias add are one XLA-compiled pass over the
     `(batch, length, vocabulary)` logits, and so are their gradients (the bias gradient, and
     the logits' gradient cast back to the compute dtype). `Dense` followed by a float32 cast
-    makes four separate passes there, in bfloat16, which Eigen handles slowly on CPU: with
-    the `tutorial` sizes and an 8 000-word vocabulary, projection plus loss, forward and
-    backward, took ~110 ms instead of ~96 ms. Without training (evaluation, decoding,
+    makes four separate passes there, in bfloat16, which Eigen handles slowly on CPU (the
+    README's benchmarks measure the difference). Without training (evaluation, decoding,
     export) the same sum is plain `keras.ops`.
 
     The weights (`kernel`, `bias`) and the config are those of `Dense`, so a model saved with

@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from keras_transformer.constants import PAD_ID
 from keras_transformer.layers._validation import check_positive_int, check_rate
 from keras_transformer.layers.dropout import Dropout
 
@@ -193,7 +194,7 @@ class PositionalEmbedding(keras.layers.Layer):
             return mask  # reverse=True: hidden states in, logits out; keep their mask
         if not self.mask_zero:
             return None
-        return ops.not_equal(inputs, 0)
+        return ops.not_equal(inputs, PAD_ID)
 
     def get_config(self):
         config = super().get_config()

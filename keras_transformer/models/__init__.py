@@ -1,6 +1,18 @@
-"""The Transformer model: its configuration, presets and functional builder."""
+"""The Transformer model: its configuration, presets, the model class and its builder."""
 
 from keras_transformer.models.config import PRESETS, TransformerConfig
-from keras_transformer.models.transformer import build_transformer, count_parameters
+from keras_transformer.models.transformer import (
+    DecoderCache,
+    Transformer,
+    build_transformer,
+    count_parameters,
+)
 
-__all__ = ["PRESETS", "TransformerConfig", "build_transformer", "count_parameters"]
+__all__ = [
+    "PRESETS",
+    "DecoderCache",
+    "Transformer",
+    "TransformerConfig",
+    "build_transformer",
+    "count_parameters",
+]

@@ -3,6 +3,11 @@
 import dataclasses
 
 from keras_transformer.json_config import JsonConfig
+from keras_transformer.layers._validation import (
+    check_fraction,
+    check_positive_float,
+    check_positive_int,
+)
 from keras_transformer.layers.positional_embedding import POSITIONS
 
 # name -> overrides of the defaults. Parameter counts are for a shared 8000-token vocabulary
@@ -94,9 +99,8 @@ class TransformerConfig(JsonConfig):
     def __post_init__(self):
         for name in ("vocabulary_size", "sequence_length", "hidden_dim", "intermediate_dim",
                      "num_heads", "num_layers"):  # fmt: skip
-            _check_positive_int(name, getattr(self, name))
-        if self.target_vocabulary_size is not None:
-            _check_positive_int("target_vocabulary_size", self.target_vocabulary_size)
+            check_positive_int(getattr(self, name), name)
+        check_positive_int(self.target_vocabulary_size, "target_vocabulary_size", allow_none=True)
         if self.hidden_dim % self.num_heads:
             divisors = [h for h in range(1, 33) if self.hidden_dim % h == 0]
             raise ValueError(
@@ -104,11 +108,8 @@ class TransformerConfig(JsonConfig):
                 f"choose num_heads from {divisors} or change hidden_dim."
             )
         for name in ("dropout", "attention_dropout"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0 <= value < 1:
-                raise ValueError(f"{name} must be in [0, 1); received {name}={value!r}.")
-        if not self.layer_norm_epsilon > 0:
-            raise ValueError(f"layer_norm_epsilon must be > 0; received {self.layer_norm_epsilon}.")
+            check_fraction(getattr(self, name), name)
+        check_positive_float(self.layer_norm_epsilon, "layer_norm_epsilon")
         if self.positions not in POSITIONS:
             raise ValueError(f"positions must be one of {POSITIONS}; received {self.positions!r}.")
         if self.share_embeddings and self.target_vocabulary_size not in (
@@ -134,8 +135,3 @@ class TransformerConfig(JsonConfig):
         if name not in PRESETS:
             raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
         return cls(**{**PRESETS[name], **overrides})
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer; received {name}={value!r}.")

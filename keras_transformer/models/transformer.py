@@ -1,7 +1,12 @@
-"""`build_transformer`: the encoder-decoder of Figure 1 as a functional `keras.Model`."""
+"""`Transformer`: the encoder-decoder of Figure 1, a functional `keras.Model` that owns its
+cached decoding (`encode`, `initial_cache`, `decode_step`); `build_transformer(config)`."""
+
+from typing import NamedTuple
 
 import keras
+from keras import ops
 
+from keras_transformer.constants import PAD_ID
 from keras_transformer.layers import (
     DecoderBlock,
     EncoderBlock,
@@ -12,21 +17,19 @@ from keras_transformer.models.config import TransformerConfig
 
 
 def build_transformer(config, name="transformer"):
-    """Builds the Transformer (Vaswani et al. 2017, Figure 1) from a `TransformerConfig`.
+    """Builds the Transformer (Vaswani et al. 2017, Figure 1) from a `TransformerConfig`:
+    `Transformer(config, name=name)`.
 
     Inputs are named `encoder_inputs` and `decoder_inputs`: int token ids `(batch, length)`,
     0 = padding. The output is float32 logits `(batch, target_length, target_vocabulary)`
-    carrying the decoder's padding mask. Padding masks flow implicitly from the embeddings
-    through every block. With `share_embeddings` the source and target use one embedding
-    layer; with `tie_output_projection` the logits are the decoder states times the target
-    embedding matrix transposed (Section 3.4).
+    carrying the decoder's padding mask.
 
     Args:
         config: `TransformerConfig`, or a dict of its fields.
         name: str. The model's name. Defaults to `"transformer"`.
 
     Returns:
-        A `keras.Model` (not compiled).
+        A `Transformer` (not compiled).
 
     Example:
 
@@ -38,71 +41,246 @@ def build_transformer(config, name="transformer"):
     >>> tuple(logits.shape)
     (1, 3, 11)
     """
-    if isinstance(config, dict):
-        config = TransformerConfig.from_dict(config)
+    return Transformer(config, name=name)
 
-    # === Layers ===
-    def embedding(vocabulary_size, layer_name):
-        return PositionalEmbedding(
-            vocabulary_size,
-            config.sequence_length,
-            config.hidden_dim,
-            positions=config.positions,
-            dropout=config.dropout,
-            name=layer_name,
+
+class DecoderCache(NamedTuple):
+    """What `Transformer.decode_step` reads and updates, one tensor per decoder block.
+
+    (Separate tensors, not one stacked tensor: stacking and slicing would copy every cache
+    at every step.)
+    """
+
+    # (batch, 2, max_length, num_heads, head_dim) each: keys and values of earlier positions.
+    self_attention: tuple
+    # (batch, 2, source_length, num_heads, head_dim) each: the encoder outputs projected once.
+    cross_attention: tuple
+
+
+@keras.saving.register_keras_serializable(package="keras_transformer")
+class Transformer(keras.Model):
+    """The encoder-decoder of Figure 1, built with the functional API (as KerasHub's
+    `Seq2SeqLM` backbones are), with its layers as attributes and its cached decoding.
+
+    Padding masks flow implicitly from the embeddings through every block. With
+    `share_embeddings` the source and target use one embedding layer; with
+    `tie_output_projection` the logits are the decoder states times the target embedding
+    matrix transposed (Section 3.4). Saved to `.keras` with its `TransformerConfig`;
+    `keras.saving.load_model` needs no custom objects.
+
+    Cached decoding, for `keras_transformer.decoding` (the search code calls only these):
+
+    - `encode(source_ids)` -> `(encoder_outputs, source_mask)`;
+    - `initial_cache(encoder_outputs, max_length)` -> a `DecoderCache` (the cross-attention
+      keys and values computed once, empty self-attention caches);
+    - `decode_step(token_ids, index, cache, source_mask)` -> `(logits, cache)`: the tokens
+      at positions `index ...` through the decoder, float32 logits
+      `(batch, new, target_vocabulary)`; equal to the full model on the whole prefix.
+
+    Args:
+        config: `TransformerConfig`, or a dict of its fields.
+        name: str. Defaults to `"transformer"`.
+        dtype: the layers' dtype policy (e.g. `"mixed_bfloat16"`); None, the default: the
+            global policy when the model is built. Saved with the model.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_transformer as kt
+    >>> config = kt.TransformerConfig.preset("tiny", vocabulary_size=11, dropout=0.0)
+    >>> model = kt.Transformer(config)
+    >>> source, target = np.array([[5, 3, 2, 0]]), np.array([[1, 4, 7]])
+    >>> full = model({"encoder_inputs": source, "decoder_inputs": target})
+    >>> encoder_outputs, source_mask = model.encode(source)
+    >>> cache = model.initial_cache(encoder_outputs, max_length=3)
+    >>> steps = []
+    >>> for index in range(3):
+    ...     logits, cache = model.decode_step(target[:, index : index + 1], index, cache,
+    ...                                       source_mask)
+    ...     steps.append(logits)
+    >>> bool(np.allclose(np.concatenate(steps, axis=1), full, atol=1e-4))
+    True
+    """
+
+    def __init__(self, config, name="transformer", dtype=None, **kwargs):
+        if isinstance(config, dict):
+            config = TransformerConfig.from_dict(config)
+        # Every layer's dtype policy (None: the global one), e.g. "mixed_bfloat16".
+        dtype = keras.dtype_policies.get(dtype) if dtype is not None else None
+
+        # === Layers ===
+        def embedding(vocabulary_size, layer_name):
+            return PositionalEmbedding(
+                vocabulary_size,
+                config.sequence_length,
+                config.hidden_dim,
+                positions=config.positions,
+                dropout=config.dropout,
+                dtype=dtype,
+                name=layer_name,
+            )
+
+        def block_arguments(prefix, index):
+            return dict(
+                num_heads=config.num_heads,
+                intermediate_dim=config.intermediate_dim,
+                dropout=config.dropout,
+                activation=config.activation,
+                normalize_first=config.normalize_first,
+                layer_norm_epsilon=config.layer_norm_epsilon,
+                attention_dropout=config.attention_dropout,
+                dtype=dtype,
+                name=f"{prefix}_block_{index}",
+            )
+
+        if config.share_embeddings:
+            source_embedding = target_embedding = embedding(config.vocabulary_size, "embedding")
+        else:
+            source_embedding = embedding(config.vocabulary_size, "source_embedding")
+            target_embedding = embedding(config.target_vocabulary, "target_embedding")
+        encoder_blocks = [
+            EncoderBlock(**block_arguments("encoder", i)) for i in range(config.num_layers)
+        ]
+        decoder_blocks = [
+            DecoderBlock(**block_arguments("decoder", i)) for i in range(config.num_layers)
+        ]
+        encoder_norm = decoder_norm = output_projection = None
+        if config.normalize_first:
+            encoder_norm = _final_norm(config, "encoder_norm", dtype)
+            decoder_norm = _final_norm(config, "decoder_norm", dtype)
+        if not config.tie_output_projection:
+            output_projection = OutputProjection(
+                config.target_vocabulary, dtype=dtype, name="output_projection"
+            )
+
+        # === Functional Model ===
+        encoder_inputs = keras.Input(shape=(None,), dtype="int32", name="encoder_inputs")
+        decoder_inputs = keras.Input(shape=(None,), dtype="int32", name="decoder_inputs")
+        x = source_embedding(encoder_inputs)
+        for block in encoder_blocks:
+            x = block(x)
+        if encoder_norm is not None:
+            x = encoder_norm(x)
+        encoder_outputs = x
+
+        y = target_embedding(decoder_inputs)
+        for block in decoder_blocks:
+            y = block(y, encoder_outputs)
+        if decoder_norm is not None:
+            y = decoder_norm(y)
+        if output_projection is None:
+            logits = target_embedding(y, reverse=True)
+        else:
+            logits = output_projection(y)
+        # Logits in float32 under mixed precision, so the softmax and the loss stay stable
+        # (OutputProjection already gives float32; the tied projection gives the compute dtype).
+        logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+        super().__init__(
+            inputs={"encoder_inputs": encoder_inputs, "decoder_inputs": decoder_inputs},
+            outputs=logits,
+            name=name,
+            **kwargs,
         )
 
-    def block_arguments(prefix, index):
-        return dict(
-            num_heads=config.num_heads,
-            intermediate_dim=config.intermediate_dim,
-            dropout=config.dropout,
-            activation=config.activation,
-            normalize_first=config.normalize_first,
-            layer_norm_epsilon=config.layer_norm_epsilon,
-            attention_dropout=config.attention_dropout,
-            name=f"{prefix}_block_{index}",
+        # === Config and layers, for decoding ===
+        self.config = config
+        self.source_embedding = source_embedding
+        self.target_embedding = target_embedding
+        self.encoder_blocks = encoder_blocks
+        self.decoder_blocks = decoder_blocks
+        self.encoder_norm = encoder_norm
+        self.decoder_norm = decoder_norm
+        self.output_projection = output_projection
+
+    def get_config(self):
+        return {
+            "config": self.config.to_dict(),
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.source_embedding.dtype_policy),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @property
+    def sequence_length(self):
+        """The positions the model has (its embeddings' `sequence_length`)."""
+        return self.config.sequence_length
+
+    # === Cached decoding ===
+
+    def encode(self, source_ids):
+        """`(batch, source_length)` ids (0 = padding) -> the encoder outputs
+        `(batch, source_length, hidden_dim)` and the source padding mask (bool)."""
+        source_mask = ops.not_equal(source_ids, PAD_ID)
+        x = self.source_embedding(source_ids, training=False)
+        for block in self.encoder_blocks:
+            x = block(x, padding_mask=source_mask, training=False)
+        if self.encoder_norm is not None:
+            x = self.encoder_norm(x)
+        return x, source_mask
+
+    def initial_cache(self, encoder_outputs, max_length):
+        """A `DecoderCache` for `max_length` target positions: the cross-attention keys and
+        values of `encoder_outputs` and empty self-attention caches."""
+        batch_size = encoder_outputs.shape[0]
+        if batch_size is None:
+            batch_size = ops.shape(encoder_outputs)[0]
+        return DecoderCache(
+            self_attention=tuple(
+                b.initial_self_attention_cache(batch_size, max_length) for b in self.decoder_blocks
+            ),
+            cross_attention=tuple(
+                b.compute_cross_attention_cache(encoder_outputs) for b in self.decoder_blocks
+            ),
         )
 
-    if config.share_embeddings:
-        source_embedding = target_embedding = embedding(config.vocabulary_size, "embedding")
-    else:
-        source_embedding = embedding(config.vocabulary_size, "source_embedding")
-        target_embedding = embedding(config.target_vocabulary, "target_embedding")
+    def decode_step(self, token_ids, index, cache, source_mask, return_attention_scores=False):
+        """Runs `token_ids` `(batch, new)` at positions `index ...` through the decoder.
 
-    # === Functional Model ===
-    encoder_inputs = keras.Input(shape=(None,), dtype="int32", name="encoder_inputs")
-    decoder_inputs = keras.Input(shape=(None,), dtype="int32", name="decoder_inputs")
+        Returns `(logits, cache)`: float32 logits `(batch, new, target_vocabulary)` and the
+        updated `DecoderCache`. With `return_attention_scores`, a dict: `"logits"`,
+        `"cache"` and `"cross_attention"`, the cross-attention weights of each block.
+        """
+        y = self.target_embedding(token_ids, start_index=index, training=False)
+        self_caches, cross_scores = [], []
+        for block, self_cache, cross_cache in zip(
+            self.decoder_blocks, cache.self_attention, cache.cross_attention, strict=True
+        ):
+            result = block(
+                y,
+                encoder_padding_mask=source_mask,
+                cross_attention_cache=cross_cache,
+                self_attention_cache=self_cache,
+                self_attention_cache_update_index=index,
+                return_attention_scores=return_attention_scores,
+                training=False,
+            )
+            if return_attention_scores:
+                y, self_cache = result["output"], result["cache"]
+                cross_scores.append(result["cross_attention"])
+            else:
+                y, self_cache = result
+            self_caches.append(self_cache)
+        if self.decoder_norm is not None:
+            y = self.decoder_norm(y)
+        if self.output_projection is None:
+            logits = self.target_embedding(y, reverse=True)
+        else:
+            logits = self.output_projection(y)
+        logits = ops.cast(logits, "float32")
+        cache = cache._replace(self_attention=tuple(self_caches))
+        if return_attention_scores:
+            return {"logits": logits, "cache": cache, "cross_attention": cross_scores}
+        return logits, cache
 
-    x = source_embedding(encoder_inputs)
-    for index in range(config.num_layers):
-        x = EncoderBlock(**block_arguments("encoder", index))(x)
-    if config.normalize_first:
-        x = _final_norm(config, "encoder_norm")(x)
-    encoder_outputs = x
 
-    y = target_embedding(decoder_inputs)
-    for index in range(config.num_layers):
-        y = DecoderBlock(**block_arguments("decoder", index))(y, encoder_outputs)
-    if config.normalize_first:
-        y = _final_norm(config, "decoder_norm")(y)
-
-    if config.tie_output_projection:
-        logits = target_embedding(y, reverse=True)
-    else:
-        logits = OutputProjection(config.target_vocabulary, name="output_projection")(y)
-    # Logits in float32 under mixed precision, so the softmax and the loss stay stable
-    # (OutputProjection already gives float32; the tied projection gives the compute dtype).
-    logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
-    return keras.Model(
-        inputs={"encoder_inputs": encoder_inputs, "decoder_inputs": decoder_inputs},
-        outputs=logits,
-        name=name,
+def _final_norm(config, name, dtype=None):
+    return keras.layers.LayerNormalization(
+        epsilon=config.layer_norm_epsilon, dtype=dtype, name=name
     )
-
-
-def _final_norm(config, name):
-    return keras.layers.LayerNormalization(epsilon=config.layer_norm_epsilon, name=name)
 
 
 def count_parameters(config):

@@ -4,7 +4,7 @@ from keras_transformer.training.config import TrainConfig
 from keras_transformer.training.losses import MaskedSparseCategoricalCrossentropy
 from keras_transformer.training.metrics import MaskedAccuracy
 from keras_transformer.training.schedules import TransformerSchedule
-from keras_transformer.training.trainer import TrainResult, compile_model, load_run, train
+from keras_transformer.training.trainer import TrainResult, compile_model, train
 
 __all__ = [
     "MaskedAccuracy",
@@ -13,6 +13,5 @@ __all__ = [
     "TrainResult",
     "TransformerSchedule",
     "compile_model",
-    "load_run",
     "train",
 ]

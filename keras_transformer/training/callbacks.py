@@ -8,6 +8,7 @@ import pathlib
 
 import keras
 
+from keras_transformer.atomic import atomic_path, write_json
 from keras_transformer.data.files import is_gzip, truncation_offset
 
 logger = logging.getLogger("keras_transformer")
@@ -33,9 +34,8 @@ class GoodCheckpoint(keras.callbacks.Callback):
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"epoch-{epoch + 1:03d}.weights.h5"
-        temporary = self.directory / f"epoch-{epoch + 1:03d}.tmp.weights.h5"
-        self.model.save_weights(temporary, overwrite=True)
-        temporary.replace(path)
+        with atomic_path(path) as temporary:
+            self.model.save_weights(temporary, overwrite=True)
         self.last_good = path
 
     def all(self):
@@ -47,6 +47,38 @@ def latest_checkpoint(directory):
     """The newest `epoch-NNN.weights.h5` in `directory`, or None."""
     checkpoints = sorted(pathlib.Path(directory).glob("epoch-[0-9][0-9][0-9].weights.h5"))
     return checkpoints[-1] if checkpoints else None
+
+
+class EpochRandomness(keras.callbacks.Callback):
+    """Makes each epoch's randomness a function of its number: the data order (through
+    `epoch`, the variable the input pipeline reads when a pass starts, see `make_dataset`)
+    and the dropout masks (every seed generator's counter starts the epoch at
+    `epoch * STRIDE`). A resumed run then goes on as the uninterrupted run would have,
+    instead of replaying the first epoch's order and dropout masks.
+
+    Place it after `keras.callbacks.BackupAndRestore`, which restores the weights.
+    """
+
+    STRIDE = 2**20  # seed-generator draws per epoch before two epochs' streams overlap
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+        self._generators = []
+
+    def on_train_begin(self, logs=None):
+        # A seed generator's state is (seed, counter); each draw adds 1 to the counter.
+        self._generators = [
+            (v, int(keras.ops.convert_to_numpy(v.value)[0]))
+            for v in self.model.non_trainable_variables
+            if v.path.endswith("seed_generator_state")
+        ]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch.assign(epoch)
+        for variable, seed in self._generators:
+            state = keras.ops.convert_to_tensor([seed, epoch * self.STRIDE], variable.dtype)
+            variable.assign(state)
 
 
 class HistoryFile(keras.callbacks.Callback):
@@ -61,9 +93,7 @@ class HistoryFile(keras.callbacks.Callback):
         record = {"epoch": epoch + 1}
         record.update({k: float(v) for k, v in (logs or {}).items() if _is_number(v)})
         self.epochs = [e for e in self.epochs if e["epoch"] < epoch + 1] + [record]
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps(self.epochs, indent=1))
-        temporary.replace(self.path)
+        write_json(self.path, self.epochs, indent=1)
 
 
 def _is_number(value):

@@ -6,6 +6,12 @@ from keras_transformer.data.pipeline import PADDINGS
 from keras_transformer.data.tokenizers import DEFAULT_SAMPLE_SIZE, KINDS, SENTENCEPIECE_MODELS
 from keras_transformer.evaluation.scores import BLEU_TOKENIZATIONS
 from keras_transformer.json_config import JsonConfig
+from keras_transformer.layers._validation import (
+    check_fraction,
+    check_non_negative_int,
+    check_positive_float,
+    check_positive_int,
+)
 from keras_transformer.training.devices import STRATEGIES
 
 
@@ -107,22 +113,14 @@ class TrainConfig(JsonConfig):
         if isinstance(self.corpus, tuple) and len(self.corpus) == 1:
             object.__setattr__(self, "corpus", self.corpus[0])
         for name in ("train_size", "tokenizer_sample", "accumulate_gradients"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer; received {name}={value!r}.")
+            check_positive_int(getattr(self, name), name)
         for name in ("epochs", "batch_size", "max_vocabulary_size", "warmup_steps",
                      "steps_per_epoch", "batch_tokens"):  # fmt: skip
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value <= 0):
-                raise ValueError(f"{name} must be None or a positive integer; received {value!r}.")
+            check_positive_int(getattr(self, name), name, allow_none=True)
         for name in ("early_stopping_patience", "average_last", "validation_sample"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 0):
-                raise ValueError(f"{name} must be None or an integer >= 0; received {value!r}.")
+            check_non_negative_int(getattr(self, name), name, allow_none=True)
         for name in ("validation_fraction", "test_fraction"):
-            value = getattr(self, name)
-            if value is not None and not 0 <= value < 1:
-                raise ValueError(f"{name} must be None or in [0, 1); received {value!r}.")
+            check_fraction(getattr(self, name), name, allow_none=True)
         if self.batch_tokens is not None and self.padding != "bucketed":
             raise ValueError(
                 "batch_tokens makes batches from length buckets; it needs padding='bucketed' "
@@ -153,11 +151,6 @@ class TrainConfig(JsonConfig):
             raise ValueError(f"padding must be one of {PADDINGS}; received {self.padding!r}.")
         if self.tokenizer is not None and self.tokenizer not in KINDS:
             raise ValueError(f"tokenizer must be one of {KINDS}; received {self.tokenizer!r}.")
-        if not 0 <= self.label_smoothing < 1:
-            raise ValueError(f"label_smoothing must be in [0, 1); received {self.label_smoothing}.")
-        if self.learning_rate_scale is not None and self.learning_rate_scale <= 0:
-            raise ValueError(
-                f"learning_rate_scale must be positive; received {self.learning_rate_scale}."
-            )
-        if self.clipnorm is not None and self.clipnorm <= 0:
-            raise ValueError(f"clipnorm must be None or positive; received {self.clipnorm}.")
+        check_fraction(self.label_smoothing, "label_smoothing")
+        check_positive_float(self.learning_rate_scale, "learning_rate_scale", allow_none=True)
+        check_positive_float(self.clipnorm, "clipnorm", allow_none=True)

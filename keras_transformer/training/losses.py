@@ -3,7 +3,9 @@
 import keras
 from keras import ops
 
-from keras_transformer.fusion import fused
+from keras_transformer.backend import fused
+from keras_transformer.constants import PAD_ID
+from keras_transformer.layers._validation import check_fraction
 from keras_transformer.training.devices import replicas_in_sync, sum_over_replicas
 from keras_transformer.training.metrics import token_weights
 
@@ -15,8 +17,8 @@ def smoothed_cross_entropy(labels, logits, label_smoothing):
     logsumexp(z) - (1 - ε) z_true - ε mean(z), and its gradient is softmax(z) minus the
     smoothed target. Both are written out (`keras.ops.custom_gradient`): automatic
     differentiation of the same formula adds a full-size scatter for `z_true`, an
-    accumulation of three full-size gradients and a second softmax, which cost ~15% of a
-    CPU step at an 8 000-word vocabulary. On the TensorFlow backend the two halves are
+    accumulation of three full-size gradients and a second softmax (a large share of a CPU
+    step at an 8 000-word vocabulary). On the TensorFlow backend the two halves are
     compiled with XLA (fused): the forward pass reads the `(batch, length, vocabulary)`
     logits twice and the backward pass reads them once and writes the gradient, instead of
     about ten separate full-size passes.
@@ -90,14 +92,10 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
     """
 
     def __init__(
-        self, label_smoothing=0.1, padding_id=0, name="masked_sparse_categorical_crossentropy"
+        self, label_smoothing=0.1, padding_id=PAD_ID, name="masked_sparse_categorical_crossentropy"
     ):
         super().__init__(name=name, reduction="mean_with_sample_weight")
-        if not 0 <= label_smoothing < 1:
-            raise ValueError(
-                f"label_smoothing must be in [0, 1); received label_smoothing={label_smoothing}."
-            )
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = check_fraction(label_smoothing, "label_smoothing")
         self.padding_id = int(padding_id)
 
     def __call__(self, y_true, y_pred, sample_weight=None):

@@ -3,7 +3,8 @@
 import keras
 from keras import ops
 
-from keras_transformer.fusion import fused
+from keras_transformer.backend import fused
+from keras_transformer.constants import PAD_ID
 
 
 def token_weights(labels, padding_id, sample_weight=None):
@@ -48,7 +49,7 @@ class MaskedAccuracy(keras.metrics.Metric):
     0.5
     """
 
-    def __init__(self, padding_id=0, name="masked_accuracy", **kwargs):
+    def __init__(self, padding_id=PAD_ID, name="masked_accuracy", **kwargs):
         super().__init__(name=name, **kwargs)
         self.padding_id = int(padding_id)
         self.correct = self.add_variable((), initializer="zeros", name="correct")

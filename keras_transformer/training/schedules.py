@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_transformer.layers._validation import check_positive_float
+
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
 class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
@@ -27,16 +29,10 @@ class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     def __init__(self, hidden_dim, warmup_steps=4000, scale=1.0, steps_per_update=1):
-        if hidden_dim <= 0 or warmup_steps <= 0 or scale <= 0 or steps_per_update <= 0:
-            raise ValueError(
-                "TransformerSchedule needs positive hidden_dim, warmup_steps, scale and "
-                f"steps_per_update; received {hidden_dim}, {warmup_steps}, {scale}, "
-                f"{steps_per_update}."
-            )
-        self.hidden_dim = int(hidden_dim)
-        self.warmup_steps = int(warmup_steps)
-        self.scale = float(scale)
-        self.steps_per_update = int(steps_per_update)
+        self.hidden_dim = int(check_positive_float(hidden_dim, "hidden_dim"))
+        self.warmup_steps = int(check_positive_float(warmup_steps, "warmup_steps"))
+        self.scale = check_positive_float(scale, "scale")
+        self.steps_per_update = int(check_positive_float(steps_per_update, "steps_per_update"))
 
     def __call__(self, step):
         if self.steps_per_update > 1:

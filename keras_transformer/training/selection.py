@@ -13,6 +13,7 @@ import time
 import keras
 import numpy as np
 
+from keras_transformer.atomic import atomic_path, write_json
 from keras_transformer.evaluation.scores import corpus_scores, group_references
 
 logger = logging.getLogger("keras_transformer")
@@ -92,10 +93,9 @@ class ValidationScores(keras.callbacks.Callback):
         if self.better(score, self.best_score):
             self.best_score, self.best_epoch = float(score), epoch + 1
             self.directory.mkdir(parents=True, exist_ok=True)
-            temporary = self.directory / f"best.tmp.{BEST_WEIGHTS}"
-            self.model.save_weights(temporary, overwrite=True)
-            temporary.replace(self.directory / BEST_WEIGHTS)
-            _write_json(
+            with atomic_path(self.directory / BEST_WEIGHTS) as temporary:
+                self.model.save_weights(temporary, overwrite=True)
+            write_json(
                 self.directory / "best.json",
                 {"epoch": self.best_epoch, "score": self.best_score, "metric": self.metric},
             )
@@ -175,9 +175,3 @@ def average_weights(model, paths):
             for t, w in zip(total, last, strict=True)
         ]
     )
-
-
-def _write_json(path, value):
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(value))
-    temporary.replace(path)

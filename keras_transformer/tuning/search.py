@@ -18,22 +18,30 @@ import keras
 import keras_tuner
 import tensorflow as tf
 
+from keras_transformer.atomic import write_json, write_text
+from keras_transformer.layers._validation import check_positive_int
 from keras_transformer.models import TransformerConfig
+from keras_transformer.run import Run
 from keras_transformer.training.devices import choose_strategy
-from keras_transformer.training.trainer import prepare_data
+from keras_transformer.training.preparation import prepare_data
 from keras_transformer.tuning.hypermodel import TransformerHyperModel
-from keras_transformer.tuning.space import MODEL_NAMES, TRAINING_NAMES, parse_space
+from keras_transformer.tuning.space import (
+    MODEL_NAMES,
+    OBJECTIVE_NAMES,
+    TRAINING_NAMES,
+    TUNER_NAMES,
+    parse_space,
+)
 
 logger = logging.getLogger("keras_transformer")
 
-TUNERS = {
-    "random": keras_tuner.RandomSearch,
-    "bayesian": keras_tuner.BayesianOptimization,
-    "hyperband": keras_tuner.Hyperband,
-}
+TUNERS = dict(
+    zip(TUNER_NAMES, (keras_tuner.RandomSearch, keras_tuner.BayesianOptimization,
+                      keras_tuner.Hyperband), strict=True)
+)  # fmt: skip
 OBJECTIVES = {
-    "val_masked_accuracy": keras_tuner.Objective("val_masked_accuracy", direction="max"),
-    "val_loss": keras_tuner.Objective("val_loss", direction="min"),
+    name: keras_tuner.Objective(name, direction=direction)
+    for name, direction in zip(OBJECTIVE_NAMES, ("max", "min"), strict=True)
 }
 
 
@@ -82,17 +90,24 @@ def tune(
         raise ValueError(f"tuner must be one of {sorted(TUNERS)}; received {tuner!r}.")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}; received {objective!r}.")
-    if not isinstance(max_trials, int) or max_trials < 1:
-        raise ValueError(f"max_trials must be a positive integer; received {max_trials!r}.")
+    check_positive_int(max_trials, "max_trials")
     space = parse_space(space)  # fails before any data is loaded or model trained
     base_config = base_config or TransformerConfig.preset("tiny")
     out = pathlib.Path(train_config.out)
     out.mkdir(parents=True, exist_ok=True)
-    data = prepare_data(train_config, base_config)
-    splits, source, target = data.splits, data.source, data.target
+    # The search's data (splits, tokenizers, settings) is a prepared run in `out`: a resumed
+    # search trains on the same data without learning the tokenizers again.
+    run = Run(out)
+    if run.prepared:
+        run.check_resumable(base_config, train_config)
+    else:
+        data = prepare_data(train_config, base_config)
+        run.prepare(data.model_config, data.train_config, data.source, data.target, data.splits)
+    splits, source, target = run.splits, run.source_tokenizer, run.target_tokenizer
     if not splits.validation:
         raise ValueError("Tuning needs a validation split; raise --validation-size/fraction.")
-    base_config, train_config = data.model_config, data.train_config
+    base_config = run.model_config
+    train_config = run.train_config.replace(epochs=train_config.epochs or run.train_config.epochs)
     keras.utils.set_random_seed(train_config.seed)
     hypermodel = TransformerHyperModel(
         space, base_config, train_config, data=(splits, source, target)
@@ -140,10 +155,10 @@ def _write_results(search, hypermodel, out, objective):
     best_config = out / "best.json"
     model_config.to_json(best_config)
     best_training = out / "best_training.json"
-    _write_json(best_training, {name: getattr(train_config, name) for name in TRAINING_NAMES})
+    write_json(best_training, {name: getattr(train_config, name) for name in TRAINING_NAMES})
     table = out / "trials.md"
-    _write_text(table, format_trials(trials, objective))
-    _write_json(out / "trials.json", trials)
+    write_text(table, format_trials(trials, objective))
+    write_json(out / "trials.json", trials)
     return TuneResult(out, best_config, best_training, table, trials)
 
 
@@ -172,13 +187,3 @@ def train_command(result, corpus):
     if not isinstance(corpus, str):
         corpus = " ".join(shlex.quote(c) for c in corpus)
     return f"keras-transformer train --corpus {corpus} --config {result.best_config} {flags}"
-
-
-def _write_text(path, text):
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    temporary.replace(path)
-
-
-def _write_json(path, value):
-    _write_text(path, json.dumps(value, indent=2) + "\n")

@@ -1,8 +1,9 @@
 """The hyper-parameter search space: defaults, a small JSON spec to fix or narrow any entry,
 and validation that fails before any training starts."""
 
-import json
 import pathlib
+
+from keras_transformer.json_config import json_text_or_path
 
 # name -> candidate values. Model names are TransformerConfig fields, the rest TrainConfig's.
 DEFAULT_SPACE = {
@@ -21,6 +22,9 @@ MODEL_NAMES = (
     "num_layers", "hidden_dim", "num_heads", "intermediate_dim", "dropout", "normalize_first",
 )  # fmt: skip
 TRAINING_NAMES = ("label_smoothing", "warmup_steps", "learning_rate_scale", "batch_size")
+# The keras-tuner algorithms and the objectives `tune` offers (maximized, then minimized).
+TUNER_NAMES = ("random", "bayesian", "hyperband")
+OBJECTIVE_NAMES = ("val_masked_accuracy", "val_loss")
 
 
 def _range_values(name, spec):
@@ -67,8 +71,7 @@ def parse_space(spec=None):
     ([2], [64, 128])
     """
     if isinstance(spec, (str, pathlib.Path)):
-        text = str(spec)
-        spec = json.loads(text if text.lstrip().startswith("{") else pathlib.Path(text).read_text())
+        spec = json_text_or_path(spec, "search space")
     space = {name: list(values) for name, values in DEFAULT_SPACE.items()}
     for name, value in (spec or {}).items():
         if name not in DEFAULT_SPACE:

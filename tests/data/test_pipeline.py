@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
+from keras_transformer.constants import END_ID, START_ID
 from keras_transformer.data.dates import generate_dates_corpus
 from keras_transformer.data.pipeline import make_dataset
-from keras_transformer.data.tokenizers import END_ID, START_ID, CharacterTokenizer
+from keras_transformer.data.tokenizers import CharacterTokenizer
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +98,38 @@ def test_fixed_padding_gives_one_shape_and_the_same_tokens(corpus):
     assert real < 0.5 * 600 * 48  # most of a fixed-length batch is padding here
     with pytest.raises(ValueError, match="padding must be one of"):
         _batches(corpus, padding="ragged")
+
+
+def _labels(dataset, count=None):
+    batches = dataset if count is None else dataset.take(count)
+    return [labels.numpy().tolist() for _, labels in batches]
+
+
+def test_an_epochs_order_depends_only_on_its_number(corpus):
+    import tensorflow as tf
+
+    pairs, source, target = corpus
+    epoch = tf.Variable(0, dtype=tf.int64)
+    dataset = make_dataset(pairs, source, target, 48, 32, seed=1, epoch=epoch)
+    first = _labels(dataset)
+    epoch.assign(1)
+    second = _labels(dataset)
+    assert second != first and sorted(map(str, second)) != sorted(map(str, first))
+    # A fresh pipeline (a resumed run) at epoch 1 gives epoch 1's order, not epoch 0's.
+    fresh = make_dataset(pairs, source, target, 48, 32, seed=1, epoch=tf.Variable(1, tf.int64))
+    assert _labels(fresh) == second
+    epoch.assign(0)
+    assert _labels(dataset) == first
+
+
+def test_repeated_passes_each_get_their_own_order(corpus):
+    import tensorflow as tf
+
+    pairs, source, target = corpus
+    epoch = tf.Variable(0, dtype=tf.int64)
+    one_pass = len(_labels(make_dataset(pairs, source, target, 48, 32, seed=1)))
+    repeated = make_dataset(pairs, source, target, 48, 32, seed=1, epoch=epoch, repeat=True)
+    labels = _labels(repeated, 2 * one_pass)
+    assert labels[:one_pass] != labels[one_pass:]
+    epoch.assign(5)  # a run resumed at epoch 5 does not replay the first passes
+    assert _labels(repeated, one_pass) != labels[:one_pass]

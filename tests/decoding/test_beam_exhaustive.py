@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from keras_transformer.data.tokenizers import END_ID, PAD_ID, START_ID
-from keras_transformer.decoding.search import beam_search, greedy_search
+from keras_transformer.decoding.search import decode
 
 VOCABULARY = 7  # 0-3 reserved ([PAD], [UNK], [START], [END]), then 4, 5, 6
 STEPS = 4  # the longest output of these tests
@@ -23,31 +23,29 @@ def _code(prefix):
     return code
 
 
-class TableParts:
-    """The interface of `Seq2SeqParts`; the logits after a prefix are `table[sentence,
-    code(prefix)]`. A source row is `[4 + sentence, 4, 4, ...]`: its first id picks the
-    sentence's table, its length sets the output limit. The self-attention "cache" is the
-    prefix code `(batch, 1)`."""
+class TableModel:
+    """A toy model: the logits after a prefix are `table[sentence, code(prefix)]`. A source
+    row is `[4 + sentence, 4, 4, ...]`: its first id picks the sentence's table, its length
+    sets the output limit. `steps` counts the step function's calls (the loop's iterations
+    when run eagerly)."""
 
     def __init__(self, table):
         self.table = tf.constant(table, tf.float32)  # (sentences, VOCABULARY**STEPS, V)
-        self.sequence_length = STEPS
-        self.steps = 0  # calls of `step` (counts iterations when run eagerly)
+        self.steps = 0
 
-    def encode(self, source_ids):
-        return source_ids[:, :1] - 4, tf.not_equal(source_ids, PAD_ID)
 
-    def cross_caches(self, sentences):
-        return (sentences,)
+def table_step(model, source_ids, length, repeat=1):
+    """The step maker of `TableModel` (as `decoding.steps.cached_step` is for a Transformer):
+    the sentence of each row stays in the closure, the cache is the prefix code `(rows, 1)`."""
+    sentences = tf.repeat(source_ids[:, :1] - 4, repeat, axis=0)
 
-    def empty_self_caches(self, batch_size, max_length):
-        return (tf.zeros([batch_size, 1], tf.int32),)
+    def step_fn(tokens, index, code):
+        model.steps += 1
+        code = code * VOCABULARY + tokens  # (rows, 1)
+        rows = tf.concat([sentences, code % model.table.shape[1]], axis=1)
+        return tf.gather_nd(model.table, rows)[:, None, :], code
 
-    def step(self, tokens, index, self_caches, cross_caches, source_mask):
-        self.steps += 1
-        code = self_caches[0] * VOCABULARY + tokens  # (batch, 1)
-        rows = tf.concat([cross_caches[0], code % self.table.shape[1]], axis=1)
-        return tf.gather_nd(self.table, rows)[:, None, :], (code,)
+    return step_fn, tf.zeros_like(sentences)
 
 
 def _log_probs(logits, step, min_length):
@@ -107,13 +105,13 @@ def _sources(lengths):
 
 def _search(parts, sources, jit=True, **kwargs):
     def search(ids):
-        return beam_search(parts, ids, STEPS, **kwargs)
+        return decode(table_step, parts, ids, STEPS, strategy="beam", **kwargs)
 
     function = tf.function(
         search, input_signature=[tf.TensorSpec([None, None], tf.int32)], jit_compile=jit
     )
-    tokens, scores = function(sources)
-    return tokens.numpy(), scores.numpy()
+    result = function(sources)
+    return result.ids.numpy(), result.scores.numpy()
 
 
 def _trim(row):
@@ -137,7 +135,7 @@ def _random_table(seed, scale=2.0):
 def test_a_wide_beam_finds_the_exhaustive_optimum(seed, alpha):
     table = _random_table(seed)
     # 5 * 4**3 = 320 candidates at the last step: nothing is ever pruned.
-    tokens, scores = _search(TableParts(table), _sources(LENGTHS), beam_width=320, alpha=alpha,
+    tokens, scores = _search(TableModel(table), _sources(LENGTHS), beam_width=320, alpha=alpha,
                              **RELATIVE)  # fmt: skip
     assert tokens.shape == (3, 4)  # the loop length: the limit of the padded width
     for sentence, limit in enumerate(LIMITS):
@@ -151,7 +149,7 @@ def test_a_wide_beam_finds_the_exhaustive_optimum(seed, alpha):
 @pytest.mark.parametrize("seed", [3, 4])
 def test_narrow_beams_return_real_hypotheses_with_their_scores(seed, beam_width):
     table = _random_table(seed, scale=1.0)
-    tokens, scores = _search(TableParts(table), _sources(LENGTHS), beam_width=beam_width,
+    tokens, scores = _search(TableModel(table), _sources(LENGTHS), beam_width=beam_width,
                              alpha=0.6, **RELATIVE)  # fmt: skip
     for sentence, limit in enumerate(LIMITS):
         row = _trim(tokens[sentence])
@@ -164,11 +162,11 @@ def test_narrow_beams_return_real_hypotheses_with_their_scores(seed, beam_width)
 
 @pytest.mark.parametrize("seed", [5, 6])
 def test_width_one_without_length_penalty_is_greedy(seed):
-    parts, sources = TableParts(_random_table(seed)), _sources(LENGTHS)
+    parts, sources = TableModel(_random_table(seed)), _sources(LENGTHS)
     tokens, scores = _search(parts, sources, beam_width=1, alpha=0.0, **RELATIVE)
-    greedy = tf.function(lambda ids: greedy_search(parts, ids, STEPS, **RELATIVE))(sources)
-    np.testing.assert_array_equal(tokens, greedy[0].numpy())
-    np.testing.assert_allclose(scores, greedy[1].numpy(), atol=1e-5)
+    greedy = tf.function(lambda ids: decode(table_step, parts, ids, STEPS, **RELATIVE))(sources)
+    np.testing.assert_array_equal(tokens, greedy.ids.numpy())
+    np.testing.assert_allclose(scores, greedy.scores.numpy(), atol=1e-5)
 
 
 def _table(probabilities, default):
@@ -199,8 +197,10 @@ def test_search_goes_on_while_a_longer_hypothesis_can_still_win():
     )
     source = _sources([1])
     for alpha, expected in ((1.0, [4, 4, 4, END_ID]), (0.0, [END_ID])):
-        parts = TableParts(table)
-        tokens, scores = beam_search(parts, source, STEPS, beam_width=1, alpha=alpha)  # eager
+        parts = TableModel(table)
+        result = decode(table_step, parts, source, STEPS, strategy="beam", beam_width=1,
+                        alpha=alpha)  # fmt: skip  # eager
+        tokens, scores = result.ids, result.scores
         assert _trim(tokens.numpy()[0]) == expected
         assert _exhaustive(table, 0, STEPS, alpha) == (expected, pytest.approx(scores.numpy()[0]))
         # alpha=0: the alive [4] (0.48) can never beat [END] (0.5): one step only.
@@ -210,13 +210,13 @@ def test_search_goes_on_while_a_longer_hypothesis_can_still_win():
 def test_a_finished_hypothesis_beats_unfinished_ones_at_the_limit():
     # [4 4 4] is far more likely than [END], but it never finishes within 3 tokens.
     table = _table({(): {END_ID: 0.1, 4: 0.9}}, default={4: 0.999})
-    tokens, scores = _search(TableParts(table), _sources([1]), beam_width=2, alpha=0.6,
+    tokens, scores = _search(TableModel(table), _sources([1]), beam_width=2, alpha=0.6,
                              max_length_a=0.0, max_length_b=3)  # fmt: skip
     assert _trim(tokens[0]) == [END_ID]
     assert scores[0] == pytest.approx(np.log(0.1) / _penalty(1, 0.6), abs=1e-4)
     # With [END] forbidden until the limit nothing finishes: the best alive one is returned,
     # scored at the limit.
-    tokens, scores = _search(TableParts(table), _sources([1]), beam_width=2, alpha=0.6,
+    tokens, scores = _search(TableModel(table), _sources([1]), beam_width=2, alpha=0.6,
                              min_length=3, max_length_a=0.0, max_length_b=3)  # fmt: skip
     assert list(tokens[0]) == [4, 4, 4]
     assert scores[0] == pytest.approx(_score(table, 0, [4, 4, 4], 3, 0.6, 3), abs=1e-4)

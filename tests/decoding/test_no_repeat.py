@@ -4,35 +4,26 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_transformer.data.tokenizers import END_ID, PAD_ID
-from keras_transformer.decoding.search import beam_search, greedy_search, sample
+from keras_transformer.constants import END_ID, PAD_ID
+from keras_transformer.decoding.search import decode
 
 VOCABULARY = 9
 LENGTH = 12
 
 
-class LoopingParts:
-    """The interface of `Seq2SeqParts`. Whatever came before, the logits prefer 4 then 5
+def looping_step(model, source_ids, length, repeat=1):
+    """A toy step maker (no model): whatever came before, the logits prefer 4 then 5
     alternately (a two-token loop), then the other ids, [END] least."""
+    rows = tf.shape(source_ids)[0] * repeat
 
-    sequence_length = LENGTH
-
-    def encode(self, source_ids):
-        return source_ids, tf.not_equal(source_ids, PAD_ID)
-
-    def cross_caches(self, source_ids):
-        return (source_ids,)
-
-    def empty_self_caches(self, batch_size, max_length):
-        return (tf.zeros([batch_size, 1], tf.int32),)
-
-    def step(self, tokens, index, self_caches, cross_caches, source_mask):
+    def step_fn(tokens, index, cache):
         preferred = 4 + index % 2
         logits = -tf.cast(tf.range(VOCABULARY), tf.float32)  # 4, 5, 6, ... in that order
         logits = tf.where(tf.range(VOCABULARY) == preferred, 10.0, logits)
         logits = tf.where(tf.range(VOCABULARY) == END_ID, -20.0, logits)
-        batch = tf.shape(tokens)[0]
-        return tf.tile(logits[None, None, :], [batch, 1, 1]), self_caches
+        return tf.tile(logits[None, None, :], [rows, 1, 1]), cache
+
+    return step_fn, tf.zeros([rows, 1], tf.int32)
 
 
 def _ngrams(row, size):
@@ -41,9 +32,9 @@ def _ngrams(row, size):
 
 
 SEARCHES = {
-    "greedy": lambda ids, **kw: greedy_search(LoopingParts(), ids, LENGTH, **kw),
-    "beam": lambda ids, **kw: beam_search(LoopingParts(), ids, LENGTH, beam_width=3, **kw),
-    "sample": lambda ids, **kw: sample(LoopingParts(), ids, LENGTH, top_k=1, **kw),
+    "greedy": lambda ids, **kw: decode(looping_step, None, ids, LENGTH, "greedy", **kw),
+    "beam": lambda ids, **kw: decode(looping_step, None, ids, LENGTH, "beam", beam_width=3, **kw),
+    "sample": lambda ids, **kw: decode(looping_step, None, ids, LENGTH, "sample", top_k=1, **kw),
 }
 
 
@@ -56,7 +47,7 @@ def test_no_ngram_of_the_size_repeats(strategy, size):
     def search(ids):
         return SEARCHES[strategy](ids, max_length_a=1.0, max_length_b=4, no_repeat_ngram_size=size)
 
-    for row in search(ids)[0].numpy():
+    for row in search(ids).ids.numpy():
         ngrams = _ngrams(row, size)
         assert len(ngrams) == len(set(ngrams)), row
         assert len([t for t in row if t != PAD_ID]) >= min(size + 2, 6)  # it kept going
@@ -65,7 +56,7 @@ def test_no_ngram_of_the_size_repeats(strategy, size):
 @pytest.mark.parametrize("strategy", sorted(SEARCHES))
 def test_without_the_ban_the_toy_model_loops(strategy):
     ids = tf.constant([[5, 6, 7, 8]], tf.int32)
-    row = SEARCHES[strategy](ids, max_length_a=1.0, max_length_b=4)[0].numpy()[0]
+    row = SEARCHES[strategy](ids, max_length_a=1.0, max_length_b=4).ids.numpy()[0]
     np.testing.assert_array_equal(row[:8], [4, 5] * 4)
 
 

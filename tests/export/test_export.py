@@ -13,7 +13,7 @@ import pytest
 from keras_transformer import cli
 from keras_transformer.decoding import Translator
 from keras_transformer.export import export_keras, export_saved_model, load_keras
-from keras_transformer.training import load_run
+from keras_transformer.run import Run
 
 # Runs in a fresh interpreter: keras_transformer is blocked, only tensorflow and
 # tensorflow_text are imported. Prints {batch name: translations} as JSON.
@@ -53,7 +53,7 @@ def exports(run_dir, tmp_path_factory):
 
 
 def _batches(run_dir):
-    test = [s for s, _ in load_run(run_dir)[4].test]
+    test = [s for s, _ in Run.open(run_dir).splits.test]
     seven = [test[0], "", "4 mars 2021 " * 30, *test[1:5]]  # empty and over-long inside
     return {"1": [test[5]], "7": seven}
 
@@ -150,7 +150,7 @@ def test_existing_exports_are_kept_unless_overwrite(run_dir, exports, tmp_path):
     # The default export decodes as `DecodingOptions()`: beam search, 4 beams, alpha 0.6.
     import tensorflow as tf
 
-    texts = [s for s, _ in load_run(run_dir)[4].test[:4]]
+    texts = [s for s, _ in Run.open(run_dir).splits.test[:4]]
     loaded = tf.saved_model.load(str(target))  # (kept: its variables live as long as it)
     exported = loaded.translate(tf.constant(texts)).numpy()
     assert [t.decode("utf-8") for t in exported] == Translator.from_run(run_dir).translate(texts)

@@ -53,19 +53,21 @@ def test_self_attention_equals_numpy_reference(rng, return_scores):
     expected, expected_weights = _reference(
         x.astype("float64"), x.astype("float64"), *_self_attention_weights(layer), HEADS, keep
     )
-    output = result[0] if return_scores else result
+    output = result["output"] if return_scores else result
     np.testing.assert_allclose(np.asarray(output), expected, atol=1e-5)
     if return_scores:
-        np.testing.assert_allclose(np.asarray(result[1]), expected_weights, atol=1e-6)
+        np.testing.assert_allclose(
+            np.asarray(result["attention_scores"]), expected_weights, atol=1e-6
+        )
 
 
 def test_fused_and_explicit_paths_give_the_same_numbers(rng):
     x = rng.normal(size=(BATCH, LENGTH, HIDDEN)).astype("float32")
     layer = kt.MultiHeadSelfAttention(num_heads=HEADS)
     fused = layer(x, padding_mask=np.array([[1, 1, 1, 0, 0]] * 2))
-    explicit, _ = layer(
-        x, padding_mask=np.array([[1, 1, 1, 0, 0]] * 2), return_attention_scores=True
-    )
+    explicit = layer(x, padding_mask=np.array([[1, 1, 1, 0, 0]] * 2), return_attention_scores=True)[
+        "output"
+    ]
     np.testing.assert_allclose(np.asarray(fused), np.asarray(explicit), atol=1e-6)
 
 
@@ -153,17 +155,19 @@ def test_self_attention_cache_equals_full_causal_pass(rng, chunks):
     np.testing.assert_allclose(np.concatenate(outputs, axis=1), full, atol=1e-5)
 
 
-def test_cache_with_scores_returns_scores_then_cache(rng):
+def test_cache_with_scores_returns_named_results(rng):
     x = rng.normal(size=(BATCH, 1, HIDDEN)).astype("float32")
     layer = kt.MultiHeadSelfAttention(num_heads=HEADS)
     layer(x)
-    _output, scores, cache = layer(
+    results = layer(
         x,
         use_causal_mask=True,
         cache=layer.initial_cache(BATCH, 4),
         cache_update_index=0,
         return_attention_scores=True,
     )
+    assert set(results) == {"output", "attention_scores", "cache"}
+    scores, cache = results["attention_scores"], results["cache"]
     assert scores.shape == (BATCH, HEADS, 1, 4) and cache.shape == (BATCH, 2, 4, HEADS, 4)
     np.testing.assert_allclose(np.asarray(scores)[..., 1:], 0.0)
 
@@ -238,7 +242,8 @@ def test_a_query_with_no_visible_key_gets_nothing_whatever_the_padding(rng):
     layer = kt.MultiHeadSelfAttention(num_heads=HEADS, use_bias=False)
     for length in (3, 7):
         x = rng.normal(size=(1, length, HIDDEN)).astype("float32")
-        output, scores = layer(x, padding_mask=np.zeros((1, length)), return_attention_scores=True)
+        results = layer(x, padding_mask=np.zeros((1, length)), return_attention_scores=True)
+        output, scores = results["output"], results["attention_scores"]
         fused = layer(x, padding_mask=np.zeros((1, length)))
         np.testing.assert_allclose(np.asarray(output), 0.0, atol=1e-6)
         np.testing.assert_allclose(np.asarray(fused), 0.0, atol=1e-6)

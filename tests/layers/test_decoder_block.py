@@ -133,9 +133,8 @@ def test_cached_decoding_inside_a_compiled_loop(rng):
 def test_attention_scores_of_both_attentions(rng):
     embedding = kt.PositionalEmbedding(VOCAB, MAX_LENGTH, HIDDEN)
     encoded = embedding(SOURCE)
-    output, scores = kt.DecoderBlock(HEADS, FFN)(
-        embedding(TARGET), encoded, return_attention_scores=True
-    )
+    scores = kt.DecoderBlock(HEADS, FFN)(embedding(TARGET), encoded, return_attention_scores=True)
+    output = scores["output"]
     self_scores, cross_scores = (
         np.asarray(scores[k]) for k in ("self_attention", "cross_attention")
     )
@@ -150,13 +149,15 @@ def test_scores_and_cache_together(rng):
     block = kt.DecoderBlock(HEADS, FFN)
     encoder_outputs = rng.normal(size=(2, 5, HIDDEN)).astype("float32")
     block(rng.normal(size=(2, 1, HIDDEN)).astype("float32"), encoder_outputs)
-    _output, scores, cache = block(
+    scores = block(
         rng.normal(size=(2, 1, HIDDEN)).astype("float32"),
         encoder_outputs,
         self_attention_cache=block.initial_self_attention_cache(2, 3),
         self_attention_cache_update_index=0,
         return_attention_scores=True,
     )
+    assert set(scores) == {"output", "self_attention", "cross_attention", "cache"}
+    cache = scores["cache"]
     assert cache.shape == (2, 2, 3, HEADS, HIDDEN // HEADS)
     assert scores["self_attention"].shape == (2, HEADS, 1, 3)
     assert scores["cross_attention"].shape == (2, HEADS, 1, 5)

@@ -75,7 +75,9 @@ def test_post_norm_outputs_are_normalized_and_pre_norm_are_not(rng):
 
 def test_return_attention_scores_respects_padding():
     x = kt.PositionalEmbedding(VOCAB, MAX_LENGTH, HIDDEN)(TOKENS)
-    output, scores = kt.EncoderBlock(HEADS, FFN)(x, return_attention_scores=True)
+    results = kt.EncoderBlock(HEADS, FFN)(x, return_attention_scores=True)
+    assert set(results) == {"output", "self_attention"}
+    output, scores = results["output"], results["self_attention"]
     assert output.shape == (2, 5, HIDDEN) and scores.shape == (2, HEADS, 5, 5)
     np.testing.assert_allclose(np.asarray(scores).sum(-1), 1.0, atol=1e-5)
     assert np.all(np.asarray(scores)[1, :, :, 2:] == 0)

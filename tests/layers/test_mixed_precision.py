@@ -14,9 +14,10 @@ def test_attention_scores_are_a_clean_softmax(policy, rng):
     keras.config.set_dtype_policy(policy)
     x = 4.0 * rng.normal(size=(2, 6, 8)).astype("float32")
     layer = kt.MultiHeadSelfAttention(num_heads=2)
-    output, scores = layer(
+    results = layer(
         x, padding_mask=np.array([[1] * 6, [1, 1, 0, 0, 0, 0]]), return_attention_scores=True
     )
+    output, scores = results["output"], results["attention_scores"]
     compute = keras.backend.standardize_dtype(layer.compute_dtype)
     assert keras.backend.standardize_dtype(output.dtype) == compute
     assert keras.backend.standardize_dtype(layer.qkv_dense.kernel.dtype) == "float32"

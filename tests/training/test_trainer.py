@@ -9,7 +9,8 @@ import pytest
 import keras_transformer as kt
 from keras_transformer import cli
 from keras_transformer.data.tsv import write_tsv
-from keras_transformer.training import TrainConfig, load_run, train
+from keras_transformer.run import Run
+from keras_transformer.training import TrainConfig, train
 from keras_transformer.training.callbacks import GoodCheckpoint
 
 MODEL = kt.TransformerConfig(
@@ -42,7 +43,8 @@ def test_training_lowers_the_loss_and_fills_the_run_directory(tmp_path):
         assert (result.run_dir / name).exists(), name
     assert list((result.run_dir / "logs").rglob("events.out.tfevents*"))
     assert json.loads((result.run_dir / "run.json").read_text())["status"] == "finished"
-    model_config, _, source, _, splits = load_run(result.run_dir)
+    run = Run.open(result.run_dir)
+    model_config, source, splits = run.model_config, run.source_tokenizer, run.splits
     assert model_config.vocabulary_size == source.vocabulary_size  # sized by the tokenizer
     assert len(splits.train) == 400 and len(splits.test) == 32
     model = keras.saving.load_model(result.run_dir / "model.keras")
@@ -101,15 +103,13 @@ def test_rerunning_after_an_interruption_resumes(tmp_path):
 def test_a_crash_while_saving_the_model_resumes_at_the_end(tmp_path, monkeypatch):
     """The backup outlives `fit` until run.json marks the run finished: a crash in between
     resumes at the last epoch instead of training again from scratch."""
-    from keras_transformer.training import trainer
-
     config = _train_config(tmp_path / "run", epochs=2, steps_per_epoch=3)
 
-    def crash(model, path):
+    def crash(run, model):
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(trainer, "_save_model", crash)
+        patch.setattr(Run, "save_model", crash)
         with pytest.raises(KeyboardInterrupt):
             train(MODEL, config, verbose=0)
     assert (tmp_path / "run" / "backup").is_dir()
@@ -121,6 +121,26 @@ def test_a_crash_while_saving_the_model_resumes_at_the_end(tmp_path, monkeypatch
     model = keras.saving.load_model(result.run_dir / "model.keras")
     assert int(model.optimizer.iterations) == 6
     assert not (tmp_path / "run" / "backup").exists()  # removed once finished
+
+
+def test_a_resumed_run_continues_the_data_order_and_the_dropout(tmp_path):
+    """Each epoch's order and dropout masks depend on its number: a run interrupted after
+    epoch 1 and resumed trains epochs 2 and 3 exactly as the uninterrupted run does (before,
+    both replayed the first epoch's)."""
+    model = MODEL.replace(dropout=0.3)
+    settings = dict(epochs=3, steps_per_epoch=None, train_size=96, validation_sample=0)
+
+    def losses(name, callbacks=()):
+        config = _train_config(tmp_path / name, **settings)
+        result = train(model, config, callbacks=list(callbacks), verbose=0)
+        return [e["loss"] for e in json.loads((result.run_dir / "history.json").read_text())]
+
+    straight = losses("straight")
+    with pytest.raises(KeyboardInterrupt):
+        losses("resumed", [_Interrupt(after=1)])
+    resumed = losses("resumed")
+    assert len(set(straight)) == 3
+    np.testing.assert_allclose(resumed, straight, rtol=1e-5)
 
 
 def test_resuming_with_other_settings_is_refused(tmp_path):

@@ -1,0 +1,50 @@
+"""The `evaluate` and `translate` commands on a trained run (`keras_transformer.cli`); the
+`train`, `tune` and `export` commands are tested with their modules."""
+
+import io
+import json
+
+from keras_transformer import cli
+from keras_transformer.run import Run
+
+
+def test_evaluate_command_json(run_dir, capsys):
+    assert (
+        cli.main(["evaluate", str(run_dir), "--split", "validation", "--beam-width", "2", "--json"])
+        == 0
+    )
+    results = json.loads(capsys.readouterr().out)
+    assert results["split"] == "validation" and results["strategy"] == "beam"
+    assert results["pairs"] == 32
+
+
+def test_evaluate_command_table(run_dir, capsys):
+    assert cli.main(["evaluate", str(run_dir), "--limit", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "test split, 4 pairs (4 distinct sources, all their references), beam decoding" in out
+    for name in ("bleu", "exact_match", "loop_rate", "masked_accuracy"):
+        assert name in out
+
+
+def test_translate_arguments_and_stdin(run_dir, capsys, monkeypatch):
+    sources = [s for s, _ in Run.open(run_dir).splits.test[:3]]
+    assert cli.main(["translate", str(run_dir), *sources, "--greedy"]) == 0
+    from_arguments = capsys.readouterr().out.splitlines()
+    assert len(from_arguments) == 3
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(sources) + "\n"))
+    assert cli.main(["translate", str(run_dir), "--top-k", "1"]) == 0
+    assert capsys.readouterr().out.splitlines() == from_arguments  # top-k 1 == greedy
+
+
+def test_translate_plots_attention(run_dir, tmp_path, capsys):
+    source = Run.open(run_dir).splits.test[0][0]
+    plot = tmp_path / "attention.png"
+    assert cli.main(["translate", str(run_dir), source, "--plot-attention", str(plot)]) == 0
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 5000
+
+
+def test_conflicting_decoding_flags_and_missing_run(tmp_path, run_dir, capsys):
+    assert cli.main(["translate", str(run_dir), "x", "--beam", "2", "--sample"]) == 2
+    assert "Choose beam search" in capsys.readouterr().err
+    assert cli.main(["evaluate", str(tmp_path / "nothing")]) == 2
+    assert "not a run directory" in capsys.readouterr().err
