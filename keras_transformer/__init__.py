@@ -4,7 +4,9 @@ Public API (see the README for a tour):
 
 - layers: `PositionalEmbedding`, `MultiHeadSelfAttention`, `MultiHeadCrossAttention`,
   `FeedForward`, `EncoderBlock`, `DecoderBlock`;
-- the model: `TransformerConfig` (with presets), `Transformer` / `build_transformer`;
+- the models: `TransformerConfig` (with presets), `Transformer` / `build_transformer`;
+  `LanguageModelConfig`, `LanguageModel` (decoder-only); `ClassifierConfig`, `Classifier`
+  (encoder-only);
 - a run directory: `keras_transformer.run.Run`;
 - generation: `Translator` and `DecodingOptions` (cached greedy, beam, top-k / top-p);
 - course-style helpers: `positional_encoding`, `create_padding_mask`,
@@ -26,6 +28,10 @@ from keras_transformer.layers import (
 )
 from keras_transformer.models import (
     PRESETS,
+    Classifier,
+    ClassifierConfig,
+    LanguageModel,
+    LanguageModelConfig,
     Transformer,
     TransformerConfig,
     build_transformer,
@@ -36,10 +42,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PRESETS",
+    "Classifier",
+    "ClassifierConfig",
     "DecoderBlock",
     "DecodingOptions",
     "EncoderBlock",
     "FeedForward",
+    "LanguageModel",
+    "LanguageModelConfig",
     "MultiHeadCrossAttention",
     "MultiHeadSelfAttention",
     "PositionalEmbedding",

@@ -50,3 +50,27 @@ def uncached_step(model, source_ids, length, repeat=1):
         return tf.cast(logits[:, -1:], tf.float32), prefix
 
     return step_fn, tf.fill([rows, length + 1], PAD_ID)
+
+
+def language_model_step(model, prompt_ids, length, repeat=1):
+    """A `LanguageModel`'s cached continuation of `prompt_ids` `(batch, prompt_length)`
+    (every row as long, no padding; `[START]` first). The whole prompt fills the cache in one
+    call, whose last logits are step 0's; step i > 0 feeds the token chosen at step i - 1 at
+    position `prompt_length - 1 + i`. `length` new tokens need `prompt_length + length - 1`
+    positions."""
+    if repeat > 1:
+        prompt_ids = tf.repeat(prompt_ids, repeat, axis=0)
+    rows = prompt_ids.shape[0] if prompt_ids.shape[0] is not None else tf.shape(prompt_ids)[0]
+    prompt_length = tf.shape(prompt_ids)[1]
+    cache = model.initial_cache(rows, prompt_length + length - 1)
+    logits, cache = model.decode_step(prompt_ids, 0, cache)
+    first = logits[:, -1:]
+
+    def step_fn(token_ids, index, cache):
+        return tf.cond(
+            tf.equal(index, 0),
+            lambda: (first, cache),
+            lambda: model.decode_step(token_ids, prompt_length - 1 + index, cache),
+        )
+
+    return step_fn, cache

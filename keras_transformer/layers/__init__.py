@@ -11,6 +11,7 @@ from keras_transformer.layers.encoder_block import EncoderBlock
 from keras_transformer.layers.feed_forward import FeedForward
 from keras_transformer.layers.masks import create_look_ahead_mask, create_padding_mask
 from keras_transformer.layers.output_projection import OutputProjection
+from keras_transformer.layers.pooling import SequencePooling
 from keras_transformer.layers.positional_embedding import PositionalEmbedding, positional_encoding
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "MultiHeadSelfAttention",
     "OutputProjection",
     "PositionalEmbedding",
+    "SequencePooling",
     "create_look_ahead_mask",
     "create_padding_mask",
     "positional_encoding",

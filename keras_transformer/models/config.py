@@ -3,12 +3,8 @@
 import dataclasses
 
 from keras_transformer.json_config import JsonConfig
-from keras_transformer.layers._validation import (
-    check_fraction,
-    check_positive_float,
-    check_positive_int,
-)
-from keras_transformer.layers.positional_embedding import POSITIONS
+from keras_transformer.layers._validation import check_positive_int
+from keras_transformer.models._base import check_stack, preset
 
 # name -> overrides of the defaults. Parameter counts are for a shared 8000-token vocabulary
 # with the output projection tied (`TransformerConfig.preset(name, vocabulary_size=8000)`);
@@ -97,21 +93,8 @@ class TransformerConfig(JsonConfig):
     tie_output_projection: bool = True
 
     def __post_init__(self):
-        for name in ("vocabulary_size", "sequence_length", "hidden_dim", "intermediate_dim",
-                     "num_heads", "num_layers"):  # fmt: skip
-            check_positive_int(getattr(self, name), name)
+        check_stack(self)
         check_positive_int(self.target_vocabulary_size, "target_vocabulary_size", allow_none=True)
-        if self.hidden_dim % self.num_heads:
-            divisors = [h for h in range(1, 33) if self.hidden_dim % h == 0]
-            raise ValueError(
-                f"num_heads={self.num_heads} does not divide hidden_dim={self.hidden_dim}; "
-                f"choose num_heads from {divisors} or change hidden_dim."
-            )
-        for name in ("dropout", "attention_dropout"):
-            check_fraction(getattr(self, name), name)
-        check_positive_float(self.layer_norm_epsilon, "layer_norm_epsilon")
-        if self.positions not in POSITIONS:
-            raise ValueError(f"positions must be one of {POSITIONS}; received {self.positions!r}.")
         if self.share_embeddings and self.target_vocabulary_size not in (
             None,
             self.vocabulary_size,
@@ -132,6 +115,4 @@ class TransformerConfig(JsonConfig):
     def preset(cls, name, **overrides):
         """A preset (`tiny`, `small`, `tutorial`, `medium`, `base`, `big`) with any field
         overridden."""
-        if name not in PRESETS:
-            raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
-        return cls(**{**PRESETS[name], **overrides})
+        return preset(cls, PRESETS, name, overrides)

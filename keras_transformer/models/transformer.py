@@ -13,6 +13,7 @@ from keras_transformer.layers import (
     OutputProjection,
     PositionalEmbedding,
 )
+from keras_transformer.models._base import ConfigModel
 from keras_transformer.models.config import TransformerConfig
 
 
@@ -58,7 +59,7 @@ class DecoderCache(NamedTuple):
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
-class Transformer(keras.Model):
+class Transformer(ConfigModel):
     """The encoder-decoder of Figure 1, built with the functional API (as KerasHub's
     `Seq2SeqLM` backbones are), with its layers as attributes and its cached decoding.
 
@@ -102,11 +103,11 @@ class Transformer(keras.Model):
     True
     """
 
+    config_class = TransformerConfig
+
     def __init__(self, config, name="transformer", dtype=None, **kwargs):
-        if isinstance(config, dict):
-            config = TransformerConfig.from_dict(config)
         # Every layer's dtype policy (None: the global one), e.g. "mixed_bfloat16".
-        dtype = keras.dtype_policies.get(dtype) if dtype is not None else None
+        config, dtype = self.resolve(config, dtype)
 
         # === Layers ===
         def embedding(vocabulary_size, layer_name):
@@ -183,7 +184,7 @@ class Transformer(keras.Model):
         )
 
         # === Config and layers, for decoding ===
-        self.config = config
+        self._set_config(config, source_embedding)
         self.source_embedding = source_embedding
         self.target_embedding = target_embedding
         self.encoder_blocks = encoder_blocks
@@ -191,23 +192,6 @@ class Transformer(keras.Model):
         self.encoder_norm = encoder_norm
         self.decoder_norm = decoder_norm
         self.output_projection = output_projection
-
-    def get_config(self):
-        return {
-            "config": self.config.to_dict(),
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.source_embedding.dtype_policy),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    @property
-    def sequence_length(self):
-        """The positions the model has (its embeddings' `sequence_length`)."""
-        return self.config.sequence_length
 
     # === Cached decoding ===
 

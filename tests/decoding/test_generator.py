@@ -1,0 +1,62 @@
+"""`Generator`: a language model trained a few steps on the built-in corpus continues
+prompts through the cached search; errors for prompts the model cannot continue."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_transformer.data.text import make_block_dataset, python_docs_documents
+from keras_transformer.data.tokenizers import CharacterTokenizer
+from keras_transformer.decoding import decode
+from keras_transformer.decoding.generator import Generator
+from keras_transformer.decoding.steps import language_model_step
+from keras_transformer.models.language_model import LanguageModel, LanguageModelConfig
+from keras_transformer.training import MaskedAccuracy, MaskedSparseCategoricalCrossentropy
+
+
+@pytest.fixture(scope="module")
+def generator():
+    documents = python_docs_documents()[:300]
+    tokenizer = CharacterTokenizer.learn(documents)
+    config = LanguageModelConfig.preset(
+        "tiny", vocabulary_size=tokenizer.vocabulary_size, sequence_length=48
+    )
+    model = LanguageModel(config)
+    model.compile(keras.optimizers.Adam(3e-3), MaskedSparseCategoricalCrossentropy(),
+                  metrics=[MaskedAccuracy()])  # fmt: skip
+    history = model.fit(make_block_dataset(documents, tokenizer, 48, 16), epochs=1,
+                        steps_per_epoch=40, verbose=0)  # fmt: skip
+    assert history.history["loss"][-1] < 3.5  # it learnt something of the text
+    return Generator(model, tokenizer)
+
+
+def test_prompts_of_any_length_continue_like_the_search_on_their_ids(generator):
+    prompts = ["The ", "Called when", "x"]
+    texts = generator.generate(prompts, max_new_tokens=12)
+    for prompt, text in zip(prompts, texts, strict=True):
+        assert text.startswith(prompt) and len(text) > len(prompt)
+        ids = tf.constant([generator.prompt_ids([prompt])[0]])
+        alone = decode(language_model_step, generator.model, ids, 12, "greedy").ids.numpy()[0]
+        expected = (
+            generator.tokenizer.detokenize(np.concatenate([ids.numpy()[0, 1:], alone])[None])
+            .numpy()[0]
+            .decode()
+        )
+        assert text == expected
+
+
+def test_sampling_is_seeded_and_stop_strings_cut(generator):
+    first = generator.generate(["The "], 16, "sample", top_k=8, seed=3, temperature=0.9)
+    assert generator.generate(["The "], 16, "sample", top_k=8, seed=3, temperature=0.9) == first
+    full = generator.generate(["The "], 16)[0]
+    stop = full[5:7]
+    cut = generator.generate(["The "], 16, stop=[stop])[0]
+    assert cut == full[: full.index(stop, 4)] and stop not in cut[4:]
+
+
+def test_a_prompt_as_long_as_the_model_is_a_clear_error(generator):
+    with pytest.raises(ValueError, match="as long as the model's sequence_length=48"):
+        generator.generate(["x" * 60])
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        generator.generate(["x"], strategy="nucleus")
