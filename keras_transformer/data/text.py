@@ -67,6 +67,28 @@ def read_documents(corpus):
     return documents
 
 
+def hold_out(documents, fraction=0.05, seed=0):
+    """`(train, held_out)`: a seeded `fraction` of the documents (at least one) held out.
+
+    Example:
+
+    >>> train, held_out = hold_out([str(i) for i in range(40)], 0.1, seed=0)
+    >>> len(train), len(held_out), sorted(train + held_out) == sorted(map(str, range(40)))
+    (36, 4, True)
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be between 0 and 1; received {fraction}.")
+    if len(documents) < 2:
+        raise ValueError("Holding out documents needs at least two of them.")
+    order = np.random.default_rng(seed).permutation(len(documents))
+    count = max(1, round(fraction * len(documents)))
+    held = set(order[:count].tolist())
+    return (
+        [d for i, d in enumerate(documents) if i not in held],
+        [d for i, d in enumerate(documents) if i in held],
+    )
+
+
 def make_block_dataset(documents, tokenizer, block_size, batch_size, shuffle=True, seed=0):
     """A `tf.data.Dataset` of `(token_ids, labels)` batches for next-token training.
 

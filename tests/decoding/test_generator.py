@@ -1,6 +1,8 @@
 """`Generator`: a language model trained a few steps on the built-in corpus continues
 prompts through the cached search; errors for prompts the model cannot continue."""
 
+import math
+
 import keras
 import numpy as np
 import pytest
@@ -60,3 +62,21 @@ def test_a_prompt_as_long_as_the_model_is_a_clear_error(generator):
         generator.generate(["x" * 60])
     with pytest.raises(ValueError, match="strategy must be one of"):
         generator.generate(["x"], strategy="nucleus")
+
+
+def test_perplexity_and_bits_per_character_of_the_held_out_text(generator):
+    from keras_transformer.data.text import hold_out
+    from keras_transformer.evaluation.perplexity import language_model_scores
+
+    _, held_out = hold_out(python_docs_documents()[:300], 0.1, seed=1)
+    data = make_block_dataset(held_out, generator.tokenizer, 48, 16, shuffle=False)
+    scores = language_model_scores(generator.model, data, generator.tokenizer)
+    # Characters as tokens: one character per token but [START]/[END] (0 and 1 characters).
+    assert scores["characters"] <= scores["tokens"] < 1.1 * scores["characters"]
+    assert 1.0 < scores["perplexity"] < generator.tokenizer.vocabulary_size
+    bits_per_token = math.log2(scores["perplexity"])
+    expected = bits_per_token * scores["tokens"] / scores["characters"]
+    assert scores["bits_per_character"] == pytest.approx(expected, rel=1e-9)
+    untrained = LanguageModel(generator.model.config)
+    worse = language_model_scores(untrained, data, generator.tokenizer)
+    assert worse["perplexity"] > scores["perplexity"]
