@@ -39,11 +39,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The test files run in parallel, one process per core (at most 4), each file in one process
-# (its fixtures are made once); `make test PYTEST_WORKERS=0` runs them in this process.
+# The tests run in parallel, one process per core (at most 4); a file with module fixtures is
+# one group (one process: its fixtures are made once). `PYTEST_WORKERS=0`: all in this process.
 PYTEST_WORKERS ?= auto
 test: lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadgroup
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .

@@ -21,6 +21,9 @@ import pytest
 
 from keras_transformer import cli
 
+# One process runs this file: its module fixtures are made once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_readme")
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 SMOKE_DATA = [

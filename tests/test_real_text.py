@@ -12,6 +12,9 @@ import pytest
 
 from keras_transformer import cli
 
+# One process runs this file: its module fixtures are made once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_real_text")
+
 FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "eng-jpn-300.tsv"
 SOURCES = ["I'm hungry.", "Where is the station?", "He didn't come yesterday."]
 

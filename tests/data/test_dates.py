@@ -14,6 +14,9 @@ from keras_transformer.data.dates import (
     generate_dates_corpus,
 )
 
+# One process runs this file: its module fixtures are made once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_dates")
+
 FIRST, LAST = datetime.date(1900, 1, 1), datetime.date(2099, 12, 31)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

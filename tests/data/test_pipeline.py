@@ -6,6 +6,9 @@ from keras_transformer.data.dates import generate_dates_corpus
 from keras_transformer.data.pipeline import make_dataset
 from keras_transformer.data.tokenizers import CharacterTokenizer
 
+# One process runs this file: its module fixtures are made once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_pipeline")
+
 
 @pytest.fixture(scope="module")
 def corpus():

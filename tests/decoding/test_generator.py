@@ -16,6 +16,9 @@ from keras_transformer.decoding.steps import language_model_step
 from keras_transformer.models.language_model import LanguageModel, LanguageModelConfig
 from keras_transformer.training import MaskedAccuracy, MaskedSparseCategoricalCrossentropy
 
+# One process runs this file: its module fixtures are made once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_generator")
+
 
 @pytest.fixture(scope="module")
 def generator():

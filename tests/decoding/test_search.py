@@ -10,6 +10,9 @@ from keras_transformer.data.tokenizers import END_ID, PAD_ID, START_ID
 from keras_transformer.decoding import DecodingOptions, Translator, length_penalty, uncached_step
 from keras_transformer.run import Run
 
+# One process runs this file: its module fixtures are made once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_search")
+
 MAX_LENGTH = 14
 
 

@@ -6,6 +6,9 @@ import pytest
 import keras_transformer as kt
 from keras_transformer.data.tokenizers import CharacterTokenizer
 
+# One process runs this file: its module fixtures are made once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_translator_limits")
+
 TEXTS = ["ab cd", "abcdefghij", "a"]
 
 

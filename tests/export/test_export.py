@@ -15,6 +15,9 @@ from keras_transformer.decoding import Translator
 from keras_transformer.export import export_keras, export_saved_model, load_keras
 from keras_transformer.run import Run
 
+# One process runs this file: its module fixtures are made once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_export")
+
 # Runs in a fresh interpreter: keras_transformer is blocked, only tensorflow and
 # tensorflow_text are imported. Prints {batch name: translations} as JSON.
 LOADER = """
