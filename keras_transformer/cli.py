@@ -7,8 +7,10 @@ import sys
 import types
 import typing
 
-# Fields whose flags are spelled out by hand, not generated from the dataclasses.
-_MANUAL = {"corpus", "out", "vocabulary_size", "target_vocabulary_size"}
+# Fields whose flags are spelled out by hand or that the data decides, not generated from
+# the dataclasses.
+_MANUAL = {"corpus", "out", "task", "vocabulary_size", "target_vocabulary_size", "num_classes",
+           "segments"}  # fmt: skip
 
 
 def _info(args):
@@ -37,18 +39,22 @@ def _field_type(field):
     return annotation
 
 
-def _add_dataclass_flags(parser, cls, title):
-    """One `--field-name` flag per dataclass field; defaults stay None = "not given"."""
+def _add_dataclass_flags(parser, classes, title):
+    """One `--field-name` flag per field of the dataclasses (a name once); defaults stay
+    None = "not given"."""
     group = parser.add_argument_group(title)
-    for field in dataclasses.fields(cls):
-        if field.name in _MANUAL:
-            continue
-        flag = "--" + field.name.replace("_", "-")
-        kind = _field_type(field)
-        if kind is bool:
-            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
-        else:
-            group.add_argument(flag, type=kind, default=None, metavar=field.name.upper())
+    seen = set()
+    for cls in classes if isinstance(classes, tuple) else (classes,):
+        for field in dataclasses.fields(cls):
+            if field.name in _MANUAL or field.name in seen:
+                continue
+            seen.add(field.name)
+            flag = "--" + field.name.replace("_", "-")
+            kind = _field_type(field)
+            if kind is bool:
+                group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+            else:
+                group.add_argument(flag, type=kind, default=None, metavar=field.name.upper())
 
 
 def _given(args, cls):
@@ -59,6 +65,24 @@ def _given(args, cls):
     }
 
 
+def _model_flags(args, task):
+    """The model flags given, checked against the task's model configuration; and that
+    configuration's class."""
+    from keras_transformer.run import MODEL_CONFIGS
+
+    config_class = MODEL_CONFIGS[task]
+    names = {f.name for f in dataclasses.fields(config_class)}
+    others = {f.name for c in MODEL_CONFIGS.values() for f in dataclasses.fields(c)} - names
+    wrong = sorted(n for n in others - _MANUAL if getattr(args, n, None) is not None)
+    if wrong:
+        flags = ", ".join("--" + n.replace("_", "-") for n in wrong)
+        raise ValueError(
+            f"{flags}: not a setting of the {task!r} task's model ({config_class.__name__}); "
+            "drop it, or choose the task it belongs to with --task."
+        )
+    return _given(args, config_class), config_class
+
+
 def _log_progress():
     """Our progress messages at INFO; other libraries' loggers (TensorFlow's) stay at WARNING."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -66,18 +90,18 @@ def _log_progress():
 
 
 def _train(args):
-    from keras_transformer.models import TransformerConfig
     from keras_transformer.training import TrainConfig, train
 
     _log_progress()
-    model_overrides = _given(args, TransformerConfig)
+    model_overrides, config_class = _model_flags(args, args.task)
     if args.config:
-        model_config = TransformerConfig.from_json(args.config)
+        model_config = config_class.from_json(args.config)
     elif args.preset:
-        model_config = TransformerConfig.preset(args.preset)
+        model_config = config_class.preset(args.preset)
     else:
         model_config = None  # chosen for the corpus
-    train_config = TrainConfig(corpus=args.corpus, out=args.out, **_given(args, TrainConfig))
+    train_config = TrainConfig(task=args.task, corpus=args.corpus, out=args.out,
+                               **_given(args, TrainConfig))  # fmt: skip
     result = train(
         model_config,
         train_config,
@@ -90,7 +114,8 @@ def _train(args):
         f"\nrun: {result.run_dir} ({result.status}, {result.epochs} epochs, {result.seconds:.0f} s)"
     )
     print(f"  kept: {result.kept}")
-    for name in ("loss", "masked_accuracy", "val_loss", "val_masked_accuracy", "val_bleu",
+    for name in ("loss", "masked_accuracy", "accuracy", "perplexity", "val_loss",
+                 "val_masked_accuracy", "val_accuracy", "val_perplexity", "val_bleu",
                  "val_chrf"):  # fmt: skip
         if name in metrics:
             print(f"  {name}: {metrics[name]:.4f}")
@@ -176,8 +201,18 @@ def _evaluate(args):
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return 0
+    if "perplexity" in results:
+        _print_language_model_scores(args.run_dir, results)
+    elif "macro_f1" in results:
+        _print_classifier_scores(args.run_dir, results)
+    else:
+        _print_translation_scores(args.run_dir, results)
+    return 0
+
+
+def _print_translation_scores(run_dir, results):
     print(
-        f"\n{args.run_dir}: {results['split']} split, {results['pairs']} pairs "
+        f"\n{run_dir}: {results['split']} split, {results['pairs']} pairs "
         f"({results['sources']} distinct sources, all their references), "
         f"{results['strategy']} decoding, BLEU tokenization {results['bleu_tokenize']}"
     )
@@ -186,16 +221,43 @@ def _evaluate(args):
         percent = name in ("exact_match", "loop_rate", "masked_accuracy")
         shown = f"{100 * value:.2f} %" if percent else f"{value:.2f}"
         print(f"  {name:<16} {shown}")
-    return 0
+
+
+def _print_language_model_scores(run_dir, results):
+    print(
+        f"\n{run_dir}: {results['split']} split, {results['documents']} documents, "
+        f"{results['tokens']} tokens in blocks of {results['block_size']}"
+    )
+    print(f"  {'perplexity':<20} {results['perplexity']:.3f} (per token)")
+    print(f"  {'bits_per_character':<20} {results['bits_per_character']:.3f}")
+    for example in results["examples"]:
+        print(f"  sample: {example['prompt']!r} -> {example['continuation']!r}")
+
+
+def _print_classifier_scores(run_dir, results):
+    print(f"\n{run_dir}: {results['split']} split, {results['count']} examples")
+    print(f"  {'accuracy':<10} {100 * results['accuracy']:.2f} %")
+    print(f"  {'macro_f1':<10} {100 * results['macro_f1']:.2f} %")
+    width = max(len(label) for label in results["per_class"])
+    print(f"  {'label':<{width}}  precision  recall  f1      support")
+    for label, row in results["per_class"].items():
+        print(
+            f"  {label:<{width}}  {100 * row['precision']:6.2f} %  {100 * row['recall']:6.2f} %"
+            f"  {100 * row['f1']:6.2f} %  {row['support']}"
+        )
+    if results["unknown_labels"]:
+        print(f"  left out: {results['unknown_labels']} examples with labels never trained on")
+    if results["plot"]:
+        print(f"  confusion matrix: {results['plot']}")
 
 
 def _translate(args):
     from keras_transformer.plots import plot_attention
     from keras_transformer.run import Run
 
-    texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
+    texts = _texts(args)
     options = _decoding_options(args)
-    translator = Run(args.run_dir).translator()  # only the model and the tokenizers
+    translator = Run.open(args.run_dir).translator()
     for translation in translator.translate(texts, options, batch_size=args.batch_size):
         print(translation)
     if args.plot_attention:
@@ -205,11 +267,108 @@ def _translate(args):
     return 0
 
 
-def _export(args):
-    from keras_transformer.export import export_keras, export_saved_model
+def _texts(args):
+    """The texts given as arguments, or one per line on stdin."""
+    return args.texts or [line.rstrip("\n") for line in sys.stdin]
 
+
+def _generation_options(args):
+    """`Generator.generate` keyword arguments: the flags given, else `GENERATION_DEFAULTS`
+    (said on stderr)."""
+    from keras_transformer.decoding.generator import GENERATION_DEFAULTS
+
+    sampling = args.sample or args.top_k or args.top_p is not None or args.temperature
+    if sum(map(bool, (args.greedy, args.beam_width, sampling))) > 1:
+        raise ValueError("Choose one of --greedy, --beam-width N, or sampling (--sample, "
+                         "--top-k, --top-p, --temperature).")  # fmt: skip
+    options = dict(max_new_tokens=args.max_new_tokens, stop=getattr(args, "stop", None) or (),
+                   jit_compile=args.jit_compile)  # fmt: skip
+    if args.no_repeat_ngram_size:
+        options["no_repeat_ngram_size"] = args.no_repeat_ngram_size
+    if args.greedy:
+        return {**options, "strategy": "greedy"}
+    if args.beam_width:
+        return {**options, "strategy": "beam", "beam_width": args.beam_width, "alpha": args.alpha}
+    if not sampling:
+        print(
+            "decoding: nucleus sampling, top-p 0.9, temperature 0.8, seed 0 (the default; "
+            "--greedy, --beam-width N or the sampling flags choose another)",
+            file=sys.stderr,
+        )
+        return {**options, **GENERATION_DEFAULTS, "seed": args.sampling_seed}
+    return {
+        **options, "strategy": "sample", "top_k": args.top_k or 0,
+        "top_p": 1.0 if args.top_p is None else args.top_p,
+        "temperature": args.temperature or 1.0, "seed": args.sampling_seed,
+    }  # fmt: skip
+
+
+def _add_sampling_flags(group):
+    group.add_argument("--sample", action="store_true", help="sample from the whole distribution")
+    group.add_argument("--top-k", type=int, help="sample from the K most likely tokens")
+    group.add_argument("--top-p", type=float, help="sample from the top-P probability mass")
+    group.add_argument("--temperature", type=float, help="sampling temperature")
+    group.add_argument("--sampling-seed", "--seed", type=int, default=0, dest="sampling_seed",
+                       help="the seed of sampling (0)")  # fmt: skip
+
+
+def _generate(args):
+    from keras_transformer.run import Run
+
+    options = _generation_options(args)
+    generator = Run.open(args.run_dir).generator()
+    for index, text in enumerate(generator.generate(_texts(args), **options)):
+        print(("\n" if index else "") + text)
+    return 0
+
+
+def _classify(args):
+    import json
+
+    from keras_transformer.run import Run
+
+    classifier = Run.open(args.run_dir).text_classifier()
+    texts = _texts(args)
+    if classifier.pairs:
+        if any("\t" not in text for text in texts):
+            raise ValueError(
+                "This classifier reads sentence pairs: give each as 'text_a<TAB>text_b' "
+                f"(e.g. $'first\\tsecond' in bash); received {texts[0]!r}."
+            )
+        texts = [tuple(text.split("\t", 1)) for text in texts]
+    for text, prediction in zip(texts, classifier.predict(texts, args.batch_size), strict=True):
+        if args.json:
+            row = {"text": text, "label": prediction.label,
+                   "probabilities": prediction.probabilities}  # fmt: skip
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            shown = text if isinstance(text, str) else "\t".join(text)
+            print(f"{prediction.label}\t{prediction.probability:.3f}\t{shown}")
+    return 0
+
+
+def _export(args):
+    from keras_transformer.export import (
+        export_classifier,
+        export_keras,
+        export_language_model,
+        export_saved_model,
+    )
+    from keras_transformer.run import Run
+
+    task = Run.open(args.run_dir).task
     if args.format == "keras":
         path = export_keras(args.run_dir, args.export_dir, overwrite=args.overwrite)
+    elif task == "lm":
+        run = Run.open(args.run_dir)
+        options = _generation_options(args)
+        options.pop("stop")
+        path = export_language_model(run.load_model(), run.tokenizer, args.export_dir,
+                                     overwrite=args.overwrite, **options)  # fmt: skip
+    elif task == "classify":
+        run = Run.open(args.run_dir)
+        path = export_classifier(run.load_model(), run.tokenizer, run.labels, args.export_dir,
+                                 overwrite=args.overwrite)  # fmt: skip
     else:
         if args.greedy and args.beam_width:
             raise ValueError("Choose greedy decoding (--greedy) or beam search (--beam-width).")
@@ -232,14 +391,14 @@ def _export(args):
 
 def _tune(args):
     from keras_transformer.json_config import json_text_or_path
-    from keras_transformer.models import TransformerConfig
     from keras_transformer.training import TrainConfig
     from keras_transformer.tuning import DEFAULT_SPACE, train_command, tune
 
     _log_progress()
-    model_values, train_values = _given(args, TransformerConfig), _given(args, TrainConfig)
-    base = TransformerConfig.preset(args.preset, **model_values)
-    train_config = TrainConfig(corpus=args.corpus, out=args.out, **train_values)
+    model_values, config_class = _model_flags(args, args.task)
+    train_values = _given(args, TrainConfig)
+    base = config_class.preset(args.preset, **model_values)
+    train_config = TrainConfig(task=args.task, corpus=args.corpus, out=args.out, **train_values)
     # A flag naming a searched hyper-parameter fixes it (unless --space also sets it).
     space = {k: v for k, v in {**model_values, **train_values}.items() if k in DEFAULT_SPACE}
     if args.space:
@@ -259,7 +418,7 @@ def _tune(args):
     print()
     print(result.trials_table.read_text())
     print(f"best config: {result.best_config}")
-    print(f"train it:    {train_command(result, args.corpus)}")
+    print(f"train it:    {train_command(result, train_config.corpus, args.task)}")
     return 0
 
 
@@ -268,10 +427,18 @@ def build_parser():
     from keras_transformer.data.corpus import SPLITS
     from keras_transformer.evaluation.scores import BLEU_TOKENIZATIONS
     from keras_transformer.export import EXPORT_FORMATS
-    from keras_transformer.models import PRESETS, TransformerConfig
+    from keras_transformer.models import (
+        CLASSIFIER_PRESETS,
+        LANGUAGE_MODEL_PRESETS,
+        PRESETS,
+    )
+    from keras_transformer.run import MODEL_CONFIGS
     from keras_transformer.training import TrainConfig
+    from keras_transformer.training.config import TASKS
     from keras_transformer.tuning.space import OBJECTIVE_NAMES, TUNER_NAMES
 
+    presets = sorted({*PRESETS, *LANGUAGE_MODEL_PRESETS, *CLASSIFIER_PRESETS})
+    model_configs = tuple(MODEL_CONFIGS.values())
     parser = argparse.ArgumentParser(
         prog="keras-transformer",
         description="The Transformer of 'Attention Is All You Need' for Keras 3.",
@@ -284,25 +451,34 @@ def build_parser():
 
     train = commands.add_parser(
         "train",
-        help="train a Transformer on the dates corpus or a TSV file",
+        help="train a translator, a language model or a classifier",
         description="Train with model.fit and write a run directory. Every setting left "
         "unset is chosen for the corpus (the choices are printed at the start). Re-running the "
         "same command after an interruption resumes the run.",
     )
     train.add_argument(
-        "--corpus", required=True, nargs="+", metavar="FILE",
-        help="'dates', or TSV files: paths or quoted globs, plain or .gz (streamed above "
-        "200k lines)",
+        "--task", choices=TASKS, default="translate",
+        help="translate (a Transformer, the default), lm (a decoder-only language model) or "
+        "classify (an encoder classifier)",
+    )  # fmt: skip
+    train.add_argument(
+        "--corpus", nargs="+", metavar="FILE",
+        help="translate: 'dates' or TSV files of source<TAB>target (paths or quoted globs, "
+        "plain or .gz; streamed above 200k lines). lm: 'python-docs' or text files (documents "
+        "one per line or blank-line separated). classify: 'date-validity' or TSV files of "
+        "text<TAB>label or text_a<TAB>text_b<TAB>label. Default: the task's built-in corpus",
     )  # fmt: skip
     train.add_argument("--out", required=True, help="the run directory")
     train.add_argument(
-        "--preset", choices=sorted(PRESETS),
-        help="the model's preset (default: chosen for the corpus size, printed at the start)",
+        "--preset", choices=presets,
+        help="the model's preset (default: chosen for the corpus, printed at the start); "
+        f"translate: {', '.join(PRESETS)}; lm: {', '.join(LANGUAGE_MODEL_PRESETS)}; "
+        f"classify: {', '.join(CLASSIFIER_PRESETS)}",
     )  # fmt: skip
-    train.add_argument("--config", help="a TransformerConfig JSON file (instead of --preset)")
+    train.add_argument("--config", help="the model's configuration JSON file (instead of --preset)")
     train.add_argument("--overwrite", action="store_true", help="replace a finished run")
     _add_dataclass_flags(train, TrainConfig, "training")
-    _add_dataclass_flags(train, TransformerConfig, "model (overrides the preset)")
+    _add_dataclass_flags(train, model_configs, "model (overrides the preset)")
     train.set_defaults(handler=_train)
 
     evaluate = commands.add_parser(
@@ -339,25 +515,72 @@ def build_parser():
         "several machines set KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP and "
         "KERASTUNER_ORACLE_PORT (see the README).",
     )
+    tune.add_argument("--task", choices=TASKS, default="translate",
+                      help="translate (the default), lm or classify, as for train")  # fmt: skip
     tune.add_argument(
-        "--corpus", required=True, nargs="+", metavar="FILE",
-        help="'dates', or TSV files: paths or quoted globs, plain or .gz",
+        "--corpus", nargs="+", metavar="FILE",
+        help="as for train; default: the task's built-in corpus",
     )  # fmt: skip
     tune.add_argument("--out", required=True, help="the tuning directory (resumable)")
     tune.add_argument("--tuner", choices=TUNER_NAMES, default="random")
     tune.add_argument("--max-trials", type=int, default=10)
-    tune.add_argument("--objective", choices=OBJECTIVE_NAMES, default="val_masked_accuracy")
+    tune.add_argument(
+        "--objective", choices=OBJECTIVE_NAMES,
+        help="what the search optimizes (default: val_masked_accuracy for translate, val_loss, "
+        "the log of the validation perplexity, for lm, val_accuracy for classify)",
+    )  # fmt: skip
     tune.add_argument(
         "--space", help="search space: JSON text or file, e.g. '{\"num_layers\": [1, 2]}'"
     )
-    tune.add_argument("--preset", default="tiny", choices=sorted(PRESETS),
+    tune.add_argument("--preset", default="tiny", choices=presets,
                       help="the values of everything not searched")  # fmt: skip
     _add_dataclass_flags(tune, TrainConfig, "data and training")
-    _add_dataclass_flags(tune, TransformerConfig, "model (fixed values, not searched)")
+    _add_dataclass_flags(tune, model_configs, "model (fixed values, not searched)")
     tune.set_defaults(handler=_tune)
 
+    generate = commands.add_parser(
+        "generate", help="continue prompts with a language-model run (arguments, or stdin)"
+    )
+    generate.add_argument("run_dir", help="a run directory made by `train --task lm`")
+    generate.add_argument("texts", nargs="*", help="prompts; read from stdin (one per line) "
+                          "when none")  # fmt: skip
+    group = generate.add_argument_group(
+        "generation (default: nucleus sampling, top-p 0.9, temperature 0.8, seed 0)"
+    )
+    group.add_argument("--max-new-tokens", type=int, default=64, help="tokens to add (64)")
+    group.add_argument("--stop", action="append", metavar="TEXT",
+                       help="end the continuation before this text (repeatable), e.g. "
+                       "--stop $'\\n'")  # fmt: skip
+    group.add_argument("--greedy", action="store_true", help="the most likely token each step")
+    group.add_argument("--beam-width", "--beam", type=int, metavar="N", dest="beam_width",
+                       help="beam search with N beams")  # fmt: skip
+    group.add_argument("--alpha", type=float, default=0.6, help="beam length penalty (0.6)")
+    _add_sampling_flags(group)
+    group.add_argument("--no-repeat-ngram-size", type=int, metavar="N",
+                       help="never repeat an n-gram of N tokens")  # fmt: skip
+    group.add_argument("--jit-compile", action=argparse.BooleanOptionalAction, default=True,
+                       help="compile the generation loop with XLA (default: on)")  # fmt: skip
+    generate.set_defaults(handler=_generate)
+
+    classify = commands.add_parser(
+        "classify", help="label texts with a classifier run (arguments, or stdin)"
+    )
+    classify.add_argument("run_dir", help="a run directory made by `train --task classify`")
+    classify.add_argument(
+        "texts", nargs="*",
+        help="texts (sentence pairs as 'text_a<TAB>text_b'); read from stdin (one per line) "
+        "when none",
+    )  # fmt: skip
+    classify.add_argument("--batch-size", type=int, default=64)
+    classify.add_argument(
+        "--json", action="store_true", help="one JSON object per text, every label's probability"
+    )
+    classify.set_defaults(handler=_classify)
+
     export = commands.add_parser(
-        "export", help="a SavedModel that translates strings (or the bare .keras model)"
+        "export",
+        help="a SavedModel that takes strings: it translates, generates or classifies, as the "
+        "run's task (or the bare .keras model)",
     )
     export.add_argument("run_dir", help="a run directory made by `train`")
     export.add_argument("export_dir", help="where to write the SavedModel (or the .keras file)")
@@ -367,6 +590,11 @@ def build_parser():
     export.add_argument("--greedy", action="store_true", help="greedy decoding instead of beams")
     export.add_argument("--alpha", type=float, default=0.6, help="beam length penalty (0.6)")
     _add_output_flags(export)
+    lm = export.add_argument_group(
+        "a language-model run (default: nucleus sampling, top-p 0.9, temperature 0.8, seed 0)"
+    )
+    lm.add_argument("--max-new-tokens", type=int, default=64, help="tokens to add (64)")
+    _add_sampling_flags(lm)
     export.add_argument("--overwrite", action="store_true", help="replace an existing export")
     export.set_defaults(handler=_export)
     return parser
@@ -374,7 +602,13 @@ def build_parser():
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args, extra = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    # Texts after an option (`generate RUN --greedy "text"`): argparse leaves them over.
+    if extra and isinstance(getattr(args, "texts", None), list):
+        args.texts += [e for e in extra if not e.startswith("-")]
+        extra = [e for e in extra if e.startswith("-")]
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 2

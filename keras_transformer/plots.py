@@ -1,4 +1,4 @@
-"""PNG plots: training curves (and, with decoding, attention heatmaps)."""
+"""PNG plots: training curves, confusion matrices (and, with decoding, attention heatmaps)."""
 
 import pathlib
 import warnings
@@ -60,6 +60,70 @@ def plot_attention(weights, source_tokens, target_tokens, path, title=None):
         axis.set_title(f"head {head + 1}", fontsize=9)
     if title:
         figure.suptitle(title)
+    return _save(figure, path)
+
+
+def plot_confusion_matrix(confusion, labels, path, title=None):
+    """Heatmap of a classifier's confusion matrix, with the count written in each cell.
+
+    Colours are row-normalised (the share of each true class predicted as each class, so a
+    perfect classifier shows a dark diagonal whatever the class sizes); the numbers are the
+    raw counts. Cells and fonts scale with the number of classes so that 2 to about 30
+    classes stay readable; the predicted labels are rotated.
+
+    Args:
+        confusion: square array or list of lists of counts, `confusion[true][predicted]`
+            (as `classification_scores` returns it).
+        labels: list of str, the class names, in class id order.
+        path: where the PNG is written (atomically).
+        title: optional figure title.
+
+    Returns:
+        The `pathlib.Path` of the PNG.
+
+    Raises:
+        ValueError: if `confusion` is not a square matrix with one row per label.
+    """
+    import numpy as np
+
+    confusion = np.asarray(confusion)
+    labels = [str(label) for label in labels]
+    classes = len(labels)
+    if confusion.ndim != 2 or confusion.shape != (classes, classes) or not classes:
+        raise ValueError(
+            f"`confusion` must be a square matrix with one row and column per label; got "
+            f"shape {confusion.shape} for {classes} labels."
+        )
+    totals = confusion.sum(axis=1, keepdims=True)
+    shares = np.divide(
+        confusion, totals, out=np.zeros(confusion.shape, "float64"), where=totals > 0
+    )
+    cell = 0.5 if classes <= 12 else 0.4  # inches
+    longest = max(len(label) for label in labels)
+    margin = 0.6 + 0.07 * min(longest, 30)  # room for the tick labels
+    figure, axis = plt.subplots(
+        figsize=(max(4.0, classes * cell + margin + 1.6), max(3.5, classes * cell + margin + 0.6))
+    )
+    image = axis.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0, aspect="equal")
+    colorbar = figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
+    colorbar.set_label("share of the true class")
+    font = 10 if classes <= 10 else 8 if classes <= 20 else 7
+    number = "{:d}" if confusion.dtype.kind in "iu" else "{:g}"
+    for (row, column), count in np.ndenumerate(confusion):
+        axis.text(
+            column, row, number.format(count), ha="center", va="center", fontsize=font,
+            color="white" if shares[row, column] > 0.5 else "black",
+        )  # fmt: skip
+    tick_font = max(font, 8)
+    axis.set_xticks(range(classes))
+    axis.set_xticklabels(
+        labels, rotation=45, ha="right", rotation_mode="anchor", fontsize=tick_font
+    )
+    axis.set_yticks(range(classes), labels, fontsize=tick_font)
+    axis.set_xlabel("predicted label")
+    axis.set_ylabel("true label")
+    if title:
+        axis.set_title(title)
     return _save(figure, path)
 
 

@@ -6,9 +6,13 @@
 - `config.json`, `train_config.json`: the model and training settings (the rule's choices
   written out); `config.json` is written last when a run is prepared, so its presence marks
   a prepared run.
-- `source_tokenizer.json`, `target_tokenizer.json`: the tokenizers learnt for the run.
-- `splits/`: copies of the data splits, or for a streamed corpus `corpus.json` (its files'
-  fingerprints and the split rule).
+- `source_tokenizer.json`, `target_tokenizer.json`: the tokenizers learnt for a translation
+  run; `tokenizer.json` the one tokenizer of a language-model or classifier run.
+- `labels.json`: a classifier run's labels (a label's index is its class id) and their
+  counts in the training split.
+- `splits/`: copies of the data splits (`.tsv` for translation, `.jsonl` for the other
+  tasks), or for a streamed corpus `corpus.json` (its files' fingerprints and the split
+  rule).
 - `checkpoints/`: each epoch's weights and the best epoch's.
 - `backup/`: Keras `BackupAndRestore` state while training (removed once `run.json` marks the
   run finished), so re-running the same command resumes.
@@ -20,6 +24,7 @@ Every file is written atomically (`keras_transformer.atomic`). Under `--strategy
 every worker but the chief writes its own run in `workers/<task>-<index>/` inside the chief's.
 """
 
+import collections
 import dataclasses
 import functools
 import json
@@ -29,19 +34,29 @@ import shutil
 import keras
 
 from keras_transformer.atomic import atomic_path, write_json
-from keras_transformer.data.corpus import Splits
+from keras_transformer.data.corpus import ExampleSplits, Splits
 from keras_transformer.data.tokenizers import Tokenizer
-from keras_transformer.models import TransformerConfig
+from keras_transformer.models import ClassifierConfig, LanguageModelConfig, TransformerConfig
 
 # What a run directory holds; `overwrite=True` removes exactly these, nothing else.
 RUN_FILES = (
     "config.json", "train_config.json", "source_tokenizer.json", "target_tokenizer.json",
-    "splits", "checkpoints", "backup", "logs", "history.json", "training_curves.png",
-    "model.keras", "run.json",
+    "tokenizer.json", "labels.json", "splits", "checkpoints", "backup", "logs", "history.json",
+    "training_curves.png", "model.keras", "run.json", "confusion_matrix_train.png",
+    "confusion_matrix_validation.png", "confusion_matrix_test.png",
 )  # fmt: skip
 
 # Settings that may differ when a run resumes: its length and where it is.
 RESUMABLE = ("epochs", "time_budget", "out")
+# Each task's model configuration class.
+MODEL_CONFIGS = {
+    "translate": TransformerConfig, "lm": LanguageModelConfig, "classify": ClassifierConfig,
+}  # fmt: skip
+# The commands that use a trained model, and the task each needs.
+COMMAND_TASKS = {"translate": "translate", "generate": "lm", "classify": "classify"}
+_TASK_NAMES = {"translate": "translation", "lm": "language-model", "classify": "classifier"}
+# Model fields the data decides (the tokenizers' vocabularies, the labels).
+_DATA_FIELDS = ("vocabulary_size", "target_vocabulary_size", "num_classes", "segments")
 
 
 class Run:
@@ -105,12 +120,25 @@ class Run:
             run._forget()
         return run
 
-    def prepare(self, model_config, train_config, source_tokenizer, target_tokenizer, splits):
-        """Writes what a prepared run holds; `config.json` last (it marks the run prepared)."""
+    def prepare(self, model_config, train_config, source_tokenizer, target_tokenizer, splits,
+                labels=None):  # fmt: skip
+        """Writes what a prepared run holds; `config.json` last (it marks the run prepared).
+
+        A language-model or classifier run has one tokenizer (`source_tokenizer`;
+        `target_tokenizer` is None), written as `tokenizer.json`; a classifier run its
+        `labels`, written with their training counts in `labels.json`.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         splits.save(self.directory / "splits")
-        source_tokenizer.save(self.directory / "source_tokenizer.json")
-        target_tokenizer.save(self.directory / "target_tokenizer.json")
+        if target_tokenizer is None:
+            source_tokenizer.save(self.directory / "tokenizer.json")
+        else:
+            source_tokenizer.save(self.directory / "source_tokenizer.json")
+            target_tokenizer.save(self.directory / "target_tokenizer.json")
+        if labels is not None:
+            counts = collections.Counter(example[-1] for example in splits.train)
+            record = {"labels": list(labels), "train_counts": [counts[x] for x in labels]}
+            write_json(self.directory / "labels.json", record)
         train_config.to_json(self.directory / "train_config.json")
         model_config.to_json(self.directory / "config.json")
         self._forget()
@@ -120,11 +148,12 @@ class Run:
             source_tokenizer=source_tokenizer,
             target_tokenizer=target_tokenizer,
             splits=splits,
+            labels=labels,
         )
 
     def _forget(self):
         for name in ("model_config", "train_config", "source_tokenizer", "target_tokenizer",
-                     "splits", "status"):  # fmt: skip
+                     "splits", "status", "labels"):  # fmt: skip
             self.__dict__.pop(name, None)
 
     # === What the run holds ===
@@ -133,9 +162,17 @@ class Run:
     def prepared(self):
         return (self.directory / "config.json").is_file()
 
+    @property
+    def task(self):
+        """`"translate"`, `"lm"` or `"classify"` (a directory with a model and its
+        `config.json` but no `train_config.json` holds a translation model)."""
+        if not (self.directory / "train_config.json").is_file():
+            return "translate"
+        return self.train_config.task
+
     @functools.cached_property
     def model_config(self):
-        return TransformerConfig.from_json(self.directory / "config.json")
+        return MODEL_CONFIGS[self.task].from_json(self.directory / "config.json")
 
     @functools.cached_property
     def train_config(self):
@@ -145,15 +182,30 @@ class Run:
 
     @functools.cached_property
     def source_tokenizer(self):
-        return Tokenizer.load(self.directory / "source_tokenizer.json")
+        """The tokenizer of the model's inputs (a translation run's source side)."""
+        name = "source_tokenizer.json" if self.task == "translate" else "tokenizer.json"
+        return Tokenizer.load(self.directory / name)
+
+    @property
+    def tokenizer(self):
+        """A language-model or classifier run's tokenizer (`source_tokenizer`)."""
+        return self.source_tokenizer
 
     @functools.cached_property
     def target_tokenizer(self):
+        self.check_task("translate", "a target tokenizer")
         return Tokenizer.load(self.directory / "target_tokenizer.json")
 
     @functools.cached_property
+    def labels(self):
+        """A classifier run's labels (a label's index is its class id)."""
+        self.check_task("classify", "labels")
+        return json.loads((self.directory / "labels.json").read_text())["labels"]
+
+    @functools.cached_property
     def splits(self):
-        return Splits.load(self.directory / "splits")
+        kind = Splits if self.task == "translate" else ExampleSplits
+        return kind.load(self.directory / "splits")
 
     @functools.cached_property
     def status(self):
@@ -203,7 +255,7 @@ class Run:
                 f"`keras-transformer train --out {self.directory}` or let the run finish."
             )
         model = keras.saving.load_model(self.model_path, compile=False)
-        if not isinstance(model, Transformer):
+        if self.task == "translate" and not isinstance(model, Transformer):
             rebuilt = Transformer(self.model_config)
             rebuilt.set_weights(model.get_weights())
             model = rebuilt
@@ -218,8 +270,34 @@ class Run:
         `decoding.steps.cached_step` when None)."""
         from keras_transformer.decoding import Translator, cached_step
 
+        self.check_task("translate", "`translate`")
         return Translator(self.load_model(), self.source_tokenizer, self.target_tokenizer,
                           step=step or cached_step)  # fmt: skip
+
+    def generator(self):
+        """A `Generator` with a language-model run's model and tokenizer."""
+        from keras_transformer.decoding import Generator
+
+        self.check_task("lm", "`generate`")
+        return Generator(self.load_model(), self.tokenizer)
+
+    def text_classifier(self):
+        """A `TextClassifier` with a classifier run's model, tokenizer and labels."""
+        from keras_transformer.prediction import TextClassifier
+
+        self.check_task("classify", "`classify`")
+        return TextClassifier(self.load_model(), self.tokenizer, self.labels)
+
+    def check_task(self, task, needed_by):
+        """Raises ValueError unless the run's task is `task` (`needed_by`: what needs it)."""
+        if self.task != task:
+            command = {v: k for k, v in COMMAND_TASKS.items()}[self.task]
+            raise ValueError(
+                f"{self.directory} is a {_TASK_NAMES[self.task]} run (task {self.task!r}); "
+                f"{needed_by} needs a {_TASK_NAMES[task]} run (task {task!r}). Use "
+                f"`keras-transformer {command} {self.directory} ...` with this run, or train "
+                f"one with `keras-transformer train --task {task}`."
+            )
 
     # === Resuming and finishing ===
 
@@ -237,8 +315,10 @@ class Run:
             and getattr(train_config, name) is not None
             and getattr(train_config, name) != getattr(saved_train, name)
         ]
-        sizes = {"vocabulary_size": saved_model.vocabulary_size,
-                 "target_vocabulary_size": saved_model.target_vocabulary_size}  # fmt: skip
+        if train_config.task != self.task:
+            differ.append(f"--task {train_config.task!r} (the run has {self.task!r})")
+            model_config = None
+        sizes = {f: getattr(saved_model, f) for f in _DATA_FIELDS if hasattr(saved_model, f)}
         wanted = (model_config or saved_model).replace(**(model_overrides or {}), **sizes)
         if wanted != saved_model:
             differ.append("the model's settings")

@@ -4,6 +4,8 @@
 import io
 import json
 
+import pytest
+
 from keras_transformer import cli
 from keras_transformer.run import Run
 
@@ -48,3 +50,14 @@ def test_conflicting_decoding_flags_and_missing_run(tmp_path, run_dir, capsys):
     assert "Choose beam search" in capsys.readouterr().err
     assert cli.main(["evaluate", str(tmp_path / "nothing")]) == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_texts_may_follow_options(run_dir, capsys):
+    sources = [s for s, _ in Run.open(run_dir).splits.test[:2]]
+    assert cli.main(["translate", str(run_dir), *sources, "--greedy"]) == 0
+    before_options = capsys.readouterr().out
+    assert cli.main(["translate", str(run_dir), "--greedy", *sources]) == 0
+    assert capsys.readouterr().out == before_options
+    with pytest.raises(SystemExit):
+        cli.main(["translate", str(run_dir), "--greedy", "x", "--no-such-flag"])
+    assert "unrecognized arguments: --no-such-flag" in capsys.readouterr().err

@@ -60,3 +60,26 @@ def test_search_and_export_examples_smoke(script, tmp_path):
         assert "| trial | status | score |" in out and "winner:" in out
     else:
         assert "keras_transformer imported by the client: False" in out
+
+
+def test_language_model_smoke(tmp_path):
+    out = _run("language_model.py", "--smoke", "--out", str(tmp_path), cwd=tmp_path)
+    assert "--block-size" in out and "corpus 'python-docs'" in out  # the rule's choices
+    assert re.search(r"validation: perplexity \d+\.\d+ per token, \d+\.\d+ bits per char", out)
+    change = re.search(r"max logit change before it: (\S+), from it on: (\S+)", out)
+    assert change and float(change.group(1)) < 1e-5 < float(change.group(2)), out
+    assert "causality check passed: True" in out
+    assert out.count("greedy  '") == 3 and out.count("sampled '") == 3
+    assert "same greedy text as in-process: True" in out
+    assert (tmp_path / "run" / "model.keras").exists()
+
+
+def test_classifier_smoke(tmp_path):
+    out = _run("classifier.py", "--smoke", "--out", str(tmp_path), cwd=tmp_path)
+    assert "corpus 'date-validity'" in out and "labels ['impossible', 'real']" in out
+    assert re.search(r"test: accuracy \d+\.\d%, macro-F1 \d\.\d{3} on 100 examples", out)
+    assert re.search(r"impossible: precision \d\.\d{3}, recall \d\.\d{3}", out)
+    assert "'29 février 2020' -> " in out and "padding check passed: True" in out
+    assert "same labels as in-process: True" in out
+    plot = tmp_path / "run" / "confusion_matrix_test.png"
+    assert f"confusion matrix plot: {plot}" in out and plot.stat().st_size > 1000

@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
-from keras_transformer.plots import plot_attention, plot_training_curves
+from keras_transformer.plots import plot_attention, plot_confusion_matrix, plot_training_curves
 
 HISTORY = [
     {"epoch": 1, "loss": 2.5, "masked_accuracy": 0.4, "val_loss": 2.7, "val_masked_accuracy": 0.35},
@@ -75,3 +75,25 @@ def test_attention_heatmaps_one_panel_per_head(heads, tmp_path):
     width, height = _png_size(path)
     assert width > 0 and height > 0
     assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
+
+
+@pytest.mark.parametrize("classes", [2, 30])
+def test_confusion_matrix_is_a_whole_png_and_nothing_else(classes, tmp_path):
+    rng = np.random.default_rng(0)
+    confusion = rng.integers(0, 50, (classes, classes))
+    confusion[-1] = 0  # a class with no example: its row is not normalised
+    labels = [f"class {i}" for i in range(classes)]
+    path = tmp_path / "confusion.png"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. a division by the empty row's zero total
+        assert plot_confusion_matrix(confusion.tolist(), labels, str(path), "test") == path
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = _png_size(path)
+    assert width > 0 and height > 0
+    assert [p.name for p in tmp_path.iterdir()] == ["confusion.png"]
+
+
+def test_confusion_matrix_must_match_the_labels(tmp_path):
+    with pytest.raises(ValueError, match=r"shape \(2, 2\) for 3 labels"):
+        plot_confusion_matrix([[1, 0], [0, 1]], ["a", "b", "c"], tmp_path / "c.png")
+    assert list(tmp_path.iterdir()) == []

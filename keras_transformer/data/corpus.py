@@ -12,7 +12,7 @@ import json
 import logging
 import pathlib
 
-from keras_transformer.atomic import write_json
+from keras_transformer.atomic import write_json, write_text
 from keras_transformer.data.dates import generate_dates_corpus
 from keras_transformer.data.files import Fingerprint, resolve_files, scan_files
 from keras_transformer.data.streaming import SplitRule, TrainStream, report_malformed, survey
@@ -105,6 +105,65 @@ class StreamedSplits(Splits):
         if name in ("validation", "test"):
             return self._gather()[0 if name == "validation" else 1]
         return super().__getattribute__(name)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExampleSplits:
+    """Train, validation and test examples of a language-model or classifier run: documents
+    (str) or labelled examples (tuples of str, the label last), held in memory and saved as
+    JSON lines (`splits/<name>.jsonl`), which hold any text, newlines and tabs included."""
+
+    train: list
+    validation: list
+    test: list
+    rule = None
+    sample = None
+    streamed = False
+
+    def save(self, directory):
+        directory = pathlib.Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in SPLITS:
+            lines = (json.dumps(e, ensure_ascii=False) + "\n" for e in getattr(self, name))
+            write_text(directory / f"{name}.jsonl", "".join(lines))
+
+    @classmethod
+    def load(cls, directory):
+        directory = pathlib.Path(directory)
+        values = {}
+        for name in SPLITS:
+            path = directory / f"{name}.jsonl"
+            if not path.is_file():
+                raise FileNotFoundError(f"No {name} split in {directory} (expected {path.name}).")
+            rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+            values[name] = [tuple(r) if isinstance(r, list) else r for r in rows]
+        return cls(**values)
+
+
+def split_examples(examples, validation_fraction=0.05, test_fraction=0.05, seed=0, key=None):
+    """`(train, validation, test)`: each example in the split a seeded hash of its `key`
+    (the example itself, or `key(example)`, e.g. a labelled example's texts) chooses, as
+    `split_pairs` splits by source, so equal texts never straddle two splits.
+
+    Example:
+
+    >>> train, validation, test = split_examples([str(i) for i in range(200)], 0.1, 0.1)
+    >>> len(train) + len(validation) + len(test), 0 < len(test) < 40
+    (200, True)
+    """
+    keys = [json.dumps(key(e) if key else e, ensure_ascii=False) for e in examples]
+    distinct = list(dict.fromkeys(keys))
+    ids = SplitRule(validation_fraction, test_fraction, seed).assign(distinct).numpy().tolist()
+    bucket = dict(zip(distinct, ids, strict=True))
+    splits = ([], [], [])
+    for example, k in zip(examples, keys, strict=True):
+        splits[bucket[k]].append(example)
+    if not splits[0]:
+        raise ValueError(
+            f"The training split would be empty: {len(examples)} example(s) are too few for "
+            f"validation_fraction={validation_fraction}, test_fraction={test_fraction}."
+        )
+    return splits
 
 
 def load_corpus(

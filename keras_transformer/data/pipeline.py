@@ -133,7 +133,7 @@ def make_dataset(
         def one_pass(pass_seed):
             return held.shuffle(buffer, seed=pass_seed) if shuffle else held
 
-    dataset = _passes(one_pass, seed, epoch, repeat)
+    dataset = seeded_passes(one_pass, seed, epoch, repeat)
 
     def encode(source, target):
         ragged = encode_pairs(source, target, source_tokenizer, target_tokenizer, sequence_length)
@@ -189,10 +189,12 @@ def make_dataset(
     return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
-def _passes(one_pass, seed, epoch, repeat):
+def seeded_passes(one_pass, seed, epoch=None, repeat=False):
     """`one_pass(pass_seed)` once, or forever with `repeat`. Without `epoch` the seed is
     `seed` and the shuffles reshuffle each iteration (tf.data's own sequence of orders);
-    with it, each pass's seed is drawn from `(seed, epoch, pass index)` when it starts."""
+    with it (a `tf.Variable`, which `training.callbacks.EpochRandomness` sets), each pass's
+    seed is drawn from `(seed, epoch, pass index)` when it starts, so a resumed run's epochs
+    see the orders of the uninterrupted run's."""
     if epoch is None:
         dataset = one_pass(seed)
         return dataset.repeat() if repeat else dataset

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from keras_transformer.constants import END_ID, START_ID
 from keras_transformer.data.files import open_text, resolve_files
+from keras_transformer.data.pipeline import seeded_passes
 from keras_transformer.layers._validation import check_positive_int
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -89,7 +90,8 @@ def hold_out(documents, fraction=0.05, seed=0):
     )
 
 
-def make_block_dataset(documents, tokenizer, block_size, batch_size, shuffle=True, seed=0):
+def make_block_dataset(documents, tokenizer, block_size, batch_size, shuffle=True, seed=0,
+                       epoch=None):  # fmt: skip
     """A `tf.data.Dataset` of `(token_ids, labels)` batches for next-token training.
 
     Each document is tokenized as `[START] tokens [END]`; the documents are joined into one
@@ -103,8 +105,11 @@ def make_block_dataset(documents, tokenizer, block_size, batch_size, shuffle=Tru
         block_size: int. Tokens per training sequence (at most the model's
             `sequence_length`).
         batch_size: int. Blocks per batch.
-        shuffle: bool. Shuffle the documents (seeded) before joining them, and the blocks.
+        shuffle: bool. Shuffle the documents (seeded) before joining them, and the blocks
+            (each pass in a new order).
         seed: int.
+        epoch: an int64 `tf.Variable` keying each pass's order to its epoch (see
+            `data.pipeline.seeded_passes`); None: tf.data's own sequence of orders.
 
     Returns:
         A dataset of int32 `token_ids` and `labels`, both `(batch, block_size)`.
@@ -128,8 +133,12 @@ def make_block_dataset(documents, tokenizer, block_size, batch_size, shuffle=Tru
             f"{block_size + 1}; lower --block-size or give more text."
         )
     stream = tf.reshape(stream[: blocks * (block_size + 1)], [blocks, block_size + 1])
-    dataset = tf.data.Dataset.from_tensor_slices(stream)
-    if shuffle:
-        dataset = dataset.shuffle(blocks, seed=seed)
-    dataset = dataset.map(lambda block: (block[:-1], block[1:]))
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    held = tf.data.Dataset.from_tensor_slices(stream)
+
+    def one_pass(pass_seed):
+        return held.shuffle(blocks, seed=pass_seed) if shuffle else held
+
+    dataset = seeded_passes(one_pass, seed, epoch if shuffle else None)
+    dataset = dataset.map(lambda block: (block[:-1], block[1:])).batch(batch_size)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(-(-blocks // batch_size)))
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -11,6 +11,11 @@ from keras_transformer.decoding.search import STRATEGIES, decode
 from keras_transformer.decoding.steps import language_model_step
 from keras_transformer.layers._validation import check_positive_int
 
+# How `keras-transformer generate` and `evaluate` continue text unless told otherwise: nucleus
+# sampling (Holtzman et al. 2020) at temperature 0.8, seeded; greedy decoding of a language
+# model loops.
+GENERATION_DEFAULTS = dict(strategy="sample", top_p=0.9, temperature=0.8, seed=0)
+
 
 class Generator:
     """Continues prompts with cached decoding, one compiled graph per option set and prompt

@@ -1,5 +1,7 @@
-"""Scores of translations (BLEU, chrF, exact match, loops) and evaluation of a run directory."""
+"""Scores of translations (BLEU, chrF, exact match, loops) and of classifiers (accuracy,
+macro-F1, confusion matrix), and evaluation of a run directory."""
 
+from keras_transformer.evaluation.classification import classification_scores
 from keras_transformer.evaluation.scores import (
     corpus_scores,
     exact_match,
@@ -9,6 +11,7 @@ from keras_transformer.evaluation.scores import (
 )
 
 __all__ = [
+    "classification_scores",
     "corpus_scores",
     "evaluate_run",
     "exact_match",

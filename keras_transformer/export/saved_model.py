@@ -109,12 +109,7 @@ def export_saved_model(run_dir, export_dir, beam_width=4, alpha=0.6, greedy=Fals
         FileNotFoundError: the run directory holds no trained model.
         FileExistsError: `export_dir` exists and `overwrite` is False.
     """
-    export_dir = pathlib.Path(export_dir)
-    if export_dir.exists() and not overwrite:
-        raise FileExistsError(
-            f"{export_dir} already exists; pass overwrite=True (CLI: --overwrite) to replace it "
-            "or choose another directory."
-        )
+    export_dir = check_export_dir(export_dir, overwrite)
     options = DecodingOptions(
         strategy="greedy" if greedy else "beam",
         beam_width=beam_width,
@@ -126,16 +121,55 @@ def export_saved_model(run_dir, export_dir, beam_width=4, alpha=0.6, greedy=Fals
         jit_compile=jit_compile,
     )
     translator = Translator.from_run(run_dir)
-    export_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{export_dir.name}.", dir=export_dir.parent))
-    try:
+
+    def build(staging):
         (staging / "vocabularies").mkdir()
         vocabularies = _vocabulary_files(translator, staging / "vocabularies")
         module = ExportedTranslator(translator, options, vocabularies)
         module.track_used_variables()
-        tf.saved_model.save(
-            module, str(staging / "model"), signatures={"serving_default": module.serve}
+        return module, {"serving_default": module.serve}
+
+    return save_staged(export_dir, build, overwrite=overwrite)
+
+
+def check_export_dir(export_dir, overwrite):
+    """`export_dir` as a `pathlib.Path`, after checking it may be written.
+
+    Raises:
+        FileExistsError: `export_dir` exists and `overwrite` is False.
+    """
+    export_dir = pathlib.Path(export_dir)
+    if export_dir.exists() and not overwrite:
+        raise FileExistsError(
+            f"{export_dir} already exists; pass overwrite=True (CLI: --overwrite) to replace it "
+            "or choose another directory."
         )
+    return export_dir
+
+
+def save_staged(export_dir, build, overwrite=False):
+    """Writes a SavedModel to a temporary sibling of `export_dir`, then renames it, so a
+    failed export leaves nothing half-written (and an existing `export_dir` untouched).
+
+    Args:
+        export_dir: str or path. Where the SavedModel ends up.
+        build: `build(staging) -> (module, signatures)`: makes the `tf.Module` to save and
+            its signatures dict; `staging` (a `pathlib.Path`, removed afterwards) may hold
+            the files its assets point to (they are copied into the SavedModel).
+        overwrite: bool. Replace an existing `export_dir`. Defaults to `False`.
+
+    Returns:
+        The export directory (`pathlib.Path`).
+
+    Raises:
+        FileExistsError: `export_dir` exists and `overwrite` is False.
+    """
+    export_dir = check_export_dir(export_dir, overwrite)
+    export_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{export_dir.name}.", dir=export_dir.parent))
+    try:
+        module, signatures = build(staging)
+        tf.saved_model.save(module, str(staging / "model"), signatures=signatures)
         if export_dir.exists():
             shutil.rmtree(export_dir)
         (staging / "model").rename(export_dir)

@@ -14,6 +14,14 @@ from keras_transformer.layers._validation import (
 )
 from keras_transformer.training.devices import STRATEGIES
 
+TASKS = ("translate", "lm", "classify")
+# The corpus each task trains on when none is given: built in, no download.
+BUILT_IN_CORPORA = {"translate": "dates", "lm": "python-docs", "classify": "date-validity"}
+# The validation scores that may select the kept model, per task (the first is the default).
+SELECTION_METRICS = {
+    "translate": ("chrf", "bleu", "loss"), "lm": ("loss",), "classify": ("accuracy", "loss"),
+}  # fmt: skip
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig(JsonConfig):
@@ -29,9 +37,15 @@ class TrainConfig(JsonConfig):
     True
     """
 
-    # "dates" (built in), or TSV files of "source<TAB>target" lines: a path, a glob, or a list
-    # of them, each plain or gzip'd (.gz). Above 200k lines the corpus is streamed.
-    corpus: str | tuple = "dates"
+    # What the run trains: "translate" (a Transformer), "lm" (a decoder-only language model)
+    # or "classify" (an encoder classifier).
+    task: str = "translate"
+    # translate: "dates" (built in), or TSV files of "source<TAB>target" lines: a path, a glob,
+    # or a list of them, each plain or gzip'd (.gz); above 200k lines the corpus is streamed.
+    # lm: "python-docs" (built in) or text files, documents one per line or separated by blank
+    # lines. classify: "date-validity" (built in) or TSV files of "text<TAB>label" (or
+    # "text_a<TAB>text_b<TAB>label") lines. None: the task's built-in corpus.
+    corpus: str | tuple | None = None
     # The run directory: tokenizers, checkpoints, logs, history, the final model.
     out: str = "runs/dates"
     # Passes over the training split (None: about 30k steps, 5-100 epochs; 10 for dates).
@@ -71,8 +85,12 @@ class TrainConfig(JsonConfig):
     test_fraction: float | None = None
     # Skip malformed TSV lines (with a warning) instead of stopping.
     skip_malformed: bool = False
-    # Label smoothing ε_ls (paper: 0.1).
-    label_smoothing: float = 0.1
+    # Label smoothing ε_ls (None: the paper's 0.1 for translation, 0 for lm and classify).
+    label_smoothing: float | None = None
+    # lm: tokens per training block (None: the model's sequence_length).
+    block_size: int | None = None
+    # classify: "balanced" weighs each class's examples by n / (classes * count) in the loss.
+    class_weight: str | None = None
     # Warm-up steps of the learning-rate schedule (paper: 4000; None: one epoch, 400-4000).
     warmup_steps: int | None = None
     # Multiplier of the paper's learning-rate schedule (None: 1 for dates; for a TSV corpus
@@ -94,8 +112,9 @@ class TrainConfig(JsonConfig):
     # Validation sentences decoded (greedy, cached) each epoch for val_bleu and val_chrf;
     # 0 turns it off (model selection then uses val_loss).
     validation_sample: int = 500
-    # The validation score that selects the kept model: "chrf", "bleu" or "loss".
-    selection_metric: str = "chrf"
+    # The validation score that selects the kept model: "chrf", "bleu" or "loss" (translate),
+    # "loss" (lm), "accuracy" or "loss" (classify). None: chrf, loss, accuracy.
+    selection_metric: str | None = None
     # BLEU tokenization (sacrebleu's); None: "char" for targets in scripts without spaces.
     bleu_tokenize: str | None = None
     # Stop after this many epochs without a better selection score (0 = never; None: 5 for a
@@ -108,6 +127,10 @@ class TrainConfig(JsonConfig):
     seed: int = 0
 
     def __post_init__(self):
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}; received {self.task!r}.")
+        if self.corpus is None:
+            object.__setattr__(self, "corpus", BUILT_IN_CORPORA[self.task])
         if isinstance(self.corpus, list):
             object.__setattr__(self, "corpus", tuple(self.corpus))
         if isinstance(self.corpus, tuple) and len(self.corpus) == 1:
@@ -115,7 +138,7 @@ class TrainConfig(JsonConfig):
         for name in ("train_size", "tokenizer_sample", "accumulate_gradients"):
             check_positive_int(getattr(self, name), name)
         for name in ("epochs", "batch_size", "max_vocabulary_size", "warmup_steps",
-                     "steps_per_epoch", "batch_tokens"):  # fmt: skip
+                     "steps_per_epoch", "batch_tokens", "block_size"):  # fmt: skip
             check_positive_int(getattr(self, name), name, allow_none=True)
         for name in ("early_stopping_patience", "average_last", "validation_sample"):
             check_non_negative_int(getattr(self, name), name, allow_none=True)
@@ -132,7 +155,6 @@ class TrainConfig(JsonConfig):
             )
         choices = {
             "budget_clock": ("wall", "cpu"),
-            "selection_metric": ("chrf", "bleu", "loss"),
             "sentencepiece_model": SENTENCEPIECE_MODELS,
         }
         for name, allowed in choices.items():
@@ -140,6 +162,14 @@ class TrainConfig(JsonConfig):
                 raise ValueError(
                     f"{name} must be one of {allowed}; received {getattr(self, name)!r}."
                 )
+        allowed = SELECTION_METRICS[self.task]
+        if self.selection_metric is None:
+            object.__setattr__(self, "selection_metric", allowed[0])
+        elif self.selection_metric not in allowed:
+            raise ValueError(
+                f"selection_metric must be one of {allowed} for task {self.task!r}; received "
+                f"{self.selection_metric!r}."
+            )
         if self.bleu_tokenize is not None and self.bleu_tokenize not in BLEU_TOKENIZATIONS:
             raise ValueError(
                 f"bleu_tokenize must be one of {BLEU_TOKENIZATIONS}; received "
@@ -151,6 +181,16 @@ class TrainConfig(JsonConfig):
             raise ValueError(f"padding must be one of {PADDINGS}; received {self.padding!r}.")
         if self.tokenizer is not None and self.tokenizer not in KINDS:
             raise ValueError(f"tokenizer must be one of {KINDS}; received {self.tokenizer!r}.")
-        check_fraction(self.label_smoothing, "label_smoothing")
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(
+                f"class_weight must be None or 'balanced'; received {self.class_weight!r}."
+            )
+        for name, task in (("block_size", "lm"), ("class_weight", "classify")):
+            if getattr(self, name) is not None and self.task != task:
+                raise ValueError(
+                    f"{name} is a setting of task {task!r}; this run's task is {self.task!r}. "
+                    f"Drop {name}, or train with task={task!r} (CLI: --task {task})."
+                )
+        check_fraction(self.label_smoothing, "label_smoothing", allow_none=True)
         check_positive_float(self.learning_rate_scale, "learning_rate_scale", allow_none=True)
         check_positive_float(self.clipnorm, "clipnorm", allow_none=True)

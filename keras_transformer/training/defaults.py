@@ -37,7 +37,7 @@ PEAK_LEARNING_RATE = 2.5e-3
 SHORT_BUDGET_MINUTES = 60
 
 
-def _by_size(pairs, *values):
+def by_size(pairs, *values):
     """The value for `pairs` training pairs: three values split at 100k and 1M pairs; four at
     10k, 100k and 1M."""
     thresholds = (100_000, 1_000_000) if len(values) == 3 else (10_000, 100_000, 1_000_000)
@@ -48,7 +48,7 @@ def choose_model(train_config, train_pairs):
     """The `TransformerConfig` the rule gives a corpus (before the vocabulary size is known)."""
     if train_config.corpus == "dates":
         return TransformerConfig.preset("tiny")
-    preset = _by_size(train_pairs, "small", "medium", "base")
+    preset = by_size(train_pairs, "small", "medium", "base")
     config = TransformerConfig.preset(preset, share_embeddings=True, tie_output_projection=True)
     budget = train_config.time_budget
     if preset == "small" and budget is not None and budget < SHORT_BUDGET_MINUTES:
@@ -73,7 +73,7 @@ def resolve(train_config, train_pairs, pairs_per_batch=None):
     tokenized samples); steps count optimizer updates (`accumulate_gradients` batches each).
     """
     builtin = train_config.corpus == "dates"
-    batch = train_config.batch_size or (64 if builtin else _by_size(train_pairs, 64, 128, 256))
+    batch = train_config.batch_size or (64 if builtin else by_size(train_pairs, 64, 128, 256))
     per_batch = pairs_per_batch if train_config.batch_tokens else batch
     batches = train_config.steps_per_epoch or max(1, math.ceil(train_pairs / max(per_batch, 1)))
     steps_per_epoch = max(1, batches // train_config.accumulate_gradients)
@@ -86,7 +86,7 @@ def resolve(train_config, train_pairs, pairs_per_batch=None):
         if not train_config.batch_tokens
         else (None, None),
         "max_vocabulary_size": (
-            8000 if builtin else _by_size(train_pairs, 4000, 8000, 16000, 32000),
+            8000 if builtin else by_size(train_pairs, 4000, 8000, 16000, 32000),
             None if builtin else f"{train_pairs} training pairs",
         ),
         "warmup_steps": (
@@ -106,6 +106,7 @@ def resolve(train_config, train_pairs, pairs_per_batch=None):
             else tsv_only and "5 epochs without a better validation score",
         ),
         "average_last": (0 if builtin else 5, tsv_only and "the last 5 epochs, if better"),
+        "label_smoothing": (0.1, "the paper's"),
     }
     chosen = {}
     notes = []
@@ -114,6 +115,14 @@ def resolve(train_config, train_pairs, pairs_per_batch=None):
             chosen[name] = value
             notes.append((name, value, reason or "the built-in corpus"))
     return dataclasses.replace(train_config, **chosen), notes
+
+
+def label_smoothing(train_config):
+    """The run's label smoothing: the one set, else the paper's 0.1 for translation and none
+    for a language model (its loss is then the perplexity's log) or a classifier."""
+    if train_config.label_smoothing is not None:
+        return train_config.label_smoothing
+    return 0.1 if train_config.task == "translate" else 0.0
 
 
 def log_choices(notes, model_config, model_reason):

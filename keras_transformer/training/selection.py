@@ -19,6 +19,8 @@ from keras_transformer.evaluation.scores import corpus_scores, group_references
 logger = logging.getLogger("keras_transformer")
 
 BEST_WEIGHTS = "best.weights.h5"
+# Selection metrics `model.fit` logs itself (the others are decoded and scored here).
+_LOGGED = ("loss", "accuracy")
 
 
 class ValidationScores(keras.callbacks.Callback):
@@ -34,7 +36,8 @@ class ValidationScores(keras.callbacks.Callback):
         pairs: validation `(source, target)` pairs.
         source_tokenizer, target_tokenizer: the run's tokenizers.
         directory: where `best.weights.h5` and `best.json` go.
-        metric: `"chrf"`, `"bleu"` or `"loss"` (val_loss, lower is better).
+        metric: `"chrf"`, `"bleu"` (decoded), or a validation metric in the epoch's logs:
+            `"loss"` (val_loss, lower is better), `"accuracy"` (val_accuracy).
         sample_size: int. Validation sources decoded; 0 decodes none (metric must be loss).
         patience: int. Epochs without a better score before stopping; 0 = never stop.
         bleu_tokenize: str. sacrebleu's BLEU tokenization.
@@ -47,7 +50,7 @@ class ValidationScores(keras.callbacks.Callback):
         self.sources, self.references = sources[:sample_size], references[:sample_size]
         self.source_tokenizer, self.target_tokenizer = source_tokenizer, target_tokenizer
         self.directory = pathlib.Path(directory)
-        self.metric = metric if self.sources else "loss"
+        self.metric = metric if self.sources or metric in _LOGGED else "loss"
         self.patience = patience
         self.bleu_tokenize = bleu_tokenize
         self.seconds = 0.0  # of the last epoch's decoding

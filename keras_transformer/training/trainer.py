@@ -21,6 +21,7 @@ from keras_transformer.data.pipeline import (
 from keras_transformer.models import build_transformer
 from keras_transformer.plots import plot_training_curves
 from keras_transformer.run import Run
+from keras_transformer.training import defaults
 from keras_transformer.training.callbacks import (
     EpochRandomness,
     EstimatedProgbar,
@@ -43,6 +44,7 @@ from keras_transformer.training.preparation import (
 )
 from keras_transformer.training.schedules import TransformerSchedule
 from keras_transformer.training.selection import TrainingClock, ValidationScores, average_weights
+from keras_transformer.training.tasks import TASK_OBJECTS
 
 logger = logging.getLogger("keras_transformer")
 
@@ -59,11 +61,10 @@ class TrainResult:
     kept: str = "last"  # the weights in model.keras: "last", "best epoch N" or "average of N"
 
 
-def compile_model(model, model_config, train_config):
-    """Compiles with the paper's recipe: Adam(0.9, 0.98, 1e-9) on the warm-up schedule,
-    label-smoothed masked cross-entropy, masked token accuracy; with
-    `accumulate_gradients` K > 1, Adam averages K batches' gradients per update (Keras's
-    gradient accumulation) and the schedule counts updates."""
+def make_optimizer(model_config, train_config):
+    """The paper's optimizer: Adam(0.9, 0.98, 1e-9) on the warm-up schedule for the model's
+    width; with `accumulate_gradients` K > 1, Adam averages K batches' gradients per update
+    (Keras's gradient accumulation) and the schedule counts updates."""
     scale = train_config.learning_rate_scale
     accumulate = train_config.accumulate_gradients
     schedule = TransformerSchedule(
@@ -72,7 +73,7 @@ def compile_model(model, model_config, train_config):
         1.0 if scale is None else scale,
         steps_per_update=accumulate,
     )
-    optimizer = keras.optimizers.Adam(
+    return keras.optimizers.Adam(
         schedule,
         beta_1=0.9,
         beta_2=0.98,
@@ -80,9 +81,14 @@ def compile_model(model, model_config, train_config):
         global_clipnorm=train_config.clipnorm,
         gradient_accumulation_steps=accumulate if accumulate > 1 else None,
     )
+
+
+def compile_model(model, model_config, train_config):
+    """Compiles with the paper's recipe: `make_optimizer`, label-smoothed masked
+    cross-entropy, masked token accuracy."""
     model.compile(
-        optimizer=optimizer,
-        loss=MaskedSparseCategoricalCrossentropy(train_config.label_smoothing),
+        optimizer=make_optimizer(model_config, train_config),
+        loss=MaskedSparseCategoricalCrossentropy(defaults.label_smoothing(train_config)),
         metrics=[MaskedAccuracy()],
         jit_compile=train_config.jit_compile,
     )
@@ -103,9 +109,14 @@ def _prepare_run(model_config, train_config, overwrite, model_overrides=None):
         )
         logger.info("Resuming the unfinished run in %s.", run.directory)
         return run
-    data = prepare_data(train_config, model_config, model_overrides)
-    release_free_memory()
-    run.prepare(data.model_config, data.train_config, data.source, data.target, data.splits)
+    if train_config.task == "translate":
+        data = prepare_data(train_config, model_config, model_overrides)
+        release_free_memory()
+        run.prepare(data.model_config, data.train_config, data.source, data.target, data.splits)
+        return run
+    data = TASK_OBJECTS[train_config.task].prepare(train_config, model_config, model_overrides)
+    run.prepare(data.model_config, data.train_config, data.tokenizer, None, data.splits,
+                labels=data.labels)  # fmt: skip
     return run
 
 
@@ -146,37 +157,35 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
         train_config = train_config.replace(out=str(worker_dir))
     run = _prepare_run(model_config, train_config, overwrite, model_overrides)
     run_dir, model_config, train_config = run.directory, run.model_config, run.train_config
-    source, target, splits = run.source_tokenizer, run.target_tokenizer, run.splits
+    task, splits = TASK_OBJECTS.get(run.task), run.splits
+    if task is not None and train_config.strategy == "multiworker":
+        raise ValueError(
+            f"--strategy multiworker trains translation runs only; task {run.task!r} trains on "
+            "one machine (--strategy auto mirrors over its GPUs)."
+        )
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision_policy(train_config.mixed_precision))
     try:
         keras.utils.set_random_seed(train_config.seed)
-        batching = dict(
-            batch_size=train_config.batch_size,
-            batch_tokens=train_config.batch_tokens,
-            seed=train_config.seed,
-            padding=train_config.padding,
-        )
-        length = model_config.sequence_length
         # The epoch the input pipeline reads when a pass starts (`EpochRandomness` sets it).
         epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        train_data = make_dataset(
-            splits.train, source, target, length, shuffle=True, shard=input_shard(strategy),
-            epoch=epoch, repeat=bool(train_config.steps_per_epoch), **batching,
-        )  # fmt: skip
-        validation_data = None
-        if splits.validation:
-            validation_data = make_dataset(
-                splits.validation, source, target, length, shuffle=False, **batching
-            )
-        with strategy.scope():
-            model = compile_model(build_transformer(model_config), model_config, train_config)
+        fit_options = {}
+        if task is None:
+            train_data, validation_data = _translation_data(run, strategy, epoch)
+            with strategy.scope():
+                model = compile_model(build_transformer(model_config), model_config, train_config)
+        else:
+            train_data, validation_data, fit_options = task.datasets(run, epoch=epoch)
+            if train_config.steps_per_epoch:
+                train_data = train_data.repeat()
+            with strategy.scope():
+                model = task.compile(task.build(model_config), model_config, train_config)
         checkpoints = GoodCheckpoint(run.checkpoints)
         history = HistoryFile(run.history)
         selection = ValidationScores(
-            splits.validation,
-            source,
-            target,
+            splits.validation if task is None else (),
+            run.source_tokenizer,
+            run.target_tokenizer if task is None else None,
             run.checkpoints,
             metric=train_config.selection_metric,
             sample_size=train_config.validation_sample if is_chief else 0,
@@ -196,12 +205,17 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
             history,
             keras.callbacks.TensorBoard(str(run.logs), profile_batch=0),
         ]
+        if task is not None:  # first: their logs reach the selection and the history
+            run_callbacks[:0] = task.callbacks(train_config)
         watch = None
         if splits.streamed:
             watch = InputWatch(splits.train.fingerprints)
             run_callbacks.append(watch)
             if not train_config.steps_per_epoch:
-                estimate = _estimated_batches(splits, source, target, length, train_config)
+                estimate = _estimated_batches(
+                    splits, run.source_tokenizer, run.target_tokenizer,
+                    model_config.sequence_length, train_config,
+                )  # fmt: skip
                 logger.info("An epoch is one pass over the training split: about %d batches.",
                             estimate)  # fmt: skip
                 run_callbacks.append(EstimatedProgbar(estimate))
@@ -215,6 +229,7 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
                 callbacks=run_callbacks + list(callbacks),
                 shuffle=False,  # the dataset shuffles itself, before length bucketing
                 verbose=verbose,
+                **fit_options,
             )
         except tf.errors.DataLossError as error:
             if not splits.streamed:
@@ -258,6 +273,29 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
             "new run on the new corpus."
         )
     return TrainResult(run_dir, status, epochs, seconds, metrics, kept)
+
+
+def _translation_data(run, strategy, epoch):
+    """The training and validation datasets of a translation run."""
+    train_config, splits = run.train_config, run.splits
+    source, target = run.source_tokenizer, run.target_tokenizer
+    batching = dict(
+        batch_size=train_config.batch_size,
+        batch_tokens=train_config.batch_tokens,
+        seed=train_config.seed,
+        padding=train_config.padding,
+    )
+    length = run.model_config.sequence_length
+    train_data = make_dataset(
+        splits.train, source, target, length, shuffle=True, shard=input_shard(strategy),
+        epoch=epoch, repeat=bool(train_config.steps_per_epoch), **batching,
+    )  # fmt: skip
+    validation_data = None
+    if splits.validation:
+        validation_data = make_dataset(
+            splits.validation, source, target, length, shuffle=False, **batching
+        )
+    return train_data, validation_data
 
 
 def _estimated_batches(splits, source, target, length, train_config):

@@ -1,15 +1,18 @@
-"""`TransformerHyperModel`: keras-tuner builds and fits Transformers with the training recipe."""
+"""`TransformerHyperModel`: keras-tuner builds and fits the models of every task (a
+Transformer, a language model, a classifier) with the training recipe."""
 
 import keras_tuner
 
 from keras_transformer.data.pipeline import make_dataset
 from keras_transformer.models import TransformerConfig, build_transformer
 from keras_transformer.training import TrainConfig, compile_model
+from keras_transformer.training.tasks import TASK_OBJECTS
 from keras_transformer.tuning.space import MODEL_NAMES, TRAINING_NAMES, heads_for, parse_space
 
 
 class TransformerHyperModel(keras_tuner.HyperModel):
-    """A keras-tuner `HyperModel` over the Transformer's hyper-parameters.
+    """A keras-tuner `HyperModel` over the hyper-parameters of a task's model (the
+    Transformer's, or a language model's or classifier's: the same names).
 
     `build(hp)` samples a configuration (num_heads only among the values that divide the
     sampled hidden_dim) and compiles the model with the package's loss, metric, optimizer and
@@ -19,10 +22,11 @@ class TransformerHyperModel(keras_tuner.HyperModel):
     Args:
         space: search-space spec for `parse_space` (fix or narrow any entry). Defaults to
             `DEFAULT_SPACE`.
-        base_config: `TransformerConfig` supplying everything not searched (vocabulary sizes,
-            sequence length, ...). Defaults to `TransformerConfig.preset("tiny")`.
-        train_config: `TrainConfig` supplying what is not searched (clipnorm, precision).
-        data: `(splits, source_tokenizer, target_tokenizer)`; needed by `fit`, not `build`.
+        base_config: the model configuration supplying everything not searched (vocabulary
+            sizes, sequence length, ...). Defaults to `TransformerConfig.preset("tiny")`.
+        train_config: `TrainConfig` supplying what is not searched (the task, clipnorm,
+            precision).
+        run: the prepared `Run` whose data trials fit on; needed by `fit`, not `build`.
 
     Example:
 
@@ -32,12 +36,13 @@ class TransformerHyperModel(keras_tuner.HyperModel):
     'transformer'
     """
 
-    def __init__(self, space=None, base_config=None, train_config=None, data=None, **kwargs):
+    def __init__(self, space=None, base_config=None, train_config=None, run=None, **kwargs):
         super().__init__(**kwargs)
         self.space = parse_space(space)
         self.base_config = base_config or TransformerConfig.preset("tiny")
         self.train_config = train_config or TrainConfig()
-        self.data = data
+        self.run = run
+        self.task = TASK_OBJECTS.get(self.train_config.task)  # None: translation
 
     def sample(self, hp):
         """The `(TransformerConfig, TrainConfig)` of the values `hp` holds (or draws)."""
@@ -72,13 +77,25 @@ class TransformerHyperModel(keras_tuner.HyperModel):
 
     def build(self, hp):
         model_config, train_config = self.sample(hp)
+        if self.task is not None:
+            return self.task.compile(self.task.build(model_config), model_config, train_config)
         return compile_model(build_transformer(model_config), model_config, train_config)
 
     def fit(self, hp, model, *args, **kwargs):
-        if self.data is None:
-            raise ValueError("TransformerHyperModel.fit needs `data` (splits and tokenizers).")
+        if self.run is None:
+            raise ValueError("TransformerHyperModel.fit needs `run`, a prepared Run.")
         model_config, train_config = self.sample(hp)
-        splits, source, target = self.data
+        kwargs.setdefault("steps_per_epoch", train_config.steps_per_epoch)
+        kwargs.setdefault("shuffle", False)
+        if self.task is not None:
+            train_data, validation_data, options = self.task.datasets(self.run, train_config)
+            if train_config.steps_per_epoch:
+                train_data = train_data.repeat()
+            callbacks = [*self.task.callbacks(train_config), *kwargs.pop("callbacks", [])]
+            return model.fit(train_data, *args, validation_data=validation_data,
+                             callbacks=callbacks, **options, **kwargs)  # fmt: skip
+        splits = self.run.splits
+        source, target = self.run.source_tokenizer, self.run.target_tokenizer
 
         def dataset(pairs, shuffle):
             return make_dataset(
@@ -89,8 +106,6 @@ class TransformerHyperModel(keras_tuner.HyperModel):
         train_data = dataset(splits.train, True)
         if train_config.steps_per_epoch:
             train_data = train_data.repeat()
-        kwargs.setdefault("steps_per_epoch", train_config.steps_per_epoch)
-        kwargs.setdefault("shuffle", False)
         return model.fit(
             train_data, *args, validation_data=dataset(splits.validation, False), **kwargs
         )

@@ -20,14 +20,16 @@ import tensorflow as tf
 
 from keras_transformer.atomic import write_json, write_text
 from keras_transformer.layers._validation import check_positive_int
-from keras_transformer.models import TransformerConfig
-from keras_transformer.run import Run
+from keras_transformer.run import MODEL_CONFIGS, Run
 from keras_transformer.training.devices import choose_strategy
 from keras_transformer.training.preparation import prepare_data
+from keras_transformer.training.tasks import TASK_OBJECTS
 from keras_transformer.tuning.hypermodel import TransformerHyperModel
 from keras_transformer.tuning.space import (
+    MAXIMIZED,
     MODEL_NAMES,
     OBJECTIVE_NAMES,
+    TASK_OBJECTIVES,
     TRAINING_NAMES,
     TUNER_NAMES,
     parse_space,
@@ -40,8 +42,8 @@ TUNERS = dict(
                       keras_tuner.Hyperband), strict=True)
 )  # fmt: skip
 OBJECTIVES = {
-    name: keras_tuner.Objective(name, direction=direction)
-    for name, direction in zip(OBJECTIVE_NAMES, ("max", "min"), strict=True)
+    name: keras_tuner.Objective(name, direction="max" if name in MAXIMIZED else "min")
+    for name in OBJECTIVE_NAMES
 }
 
 
@@ -63,7 +65,7 @@ def tune(
     max_trials=10,
     space=None,
     base_config=None,
-    objective="val_masked_accuracy",
+    objective=None,
     hyperband_max_epochs=None,
     callbacks=(),
     verbose=1,
@@ -71,13 +73,18 @@ def tune(
     """Searches hyper-parameters and writes the results into `train_config.out`.
 
     Args:
-        train_config: `TrainConfig`: the corpus, epochs per trial, steps per epoch, seed and
-            the output directory (`out`), which holds the tuner's project and the results.
+        train_config: `TrainConfig`: the task, the corpus, epochs per trial, steps per epoch,
+            seed and the output directory (`out`), which holds the tuner's project and the
+            results.
         tuner: `"random"`, `"bayesian"` or `"hyperband"`.
         max_trials: int. Trials to run (Hyperband: bounded by its own schedule instead).
         space: search-space spec (see `parse_space`).
-        base_config: `TransformerConfig` of everything not searched. Defaults to `tiny`.
-        objective: `"val_masked_accuracy"` (maximized) or `"val_loss"` (minimized).
+        base_config: the task's model configuration of everything not searched. Defaults to
+            its `tiny` preset.
+        objective: `"val_masked_accuracy"`, `"val_accuracy"` (maximized) or `"val_loss"`
+            (minimized), among the task's (`TASK_OBJECTIVES`). None: the task's default,
+            val_masked_accuracy (translate), val_loss (lm: the log of the validation
+            perplexity), val_accuracy (classify).
         hyperband_max_epochs: Hyperband's `max_epochs`. Defaults to `train_config.epochs`.
         callbacks: extra Keras callbacks for every trial.
         verbose: keras-tuner verbosity.
@@ -88,11 +95,16 @@ def tune(
     """
     if tuner not in TUNERS:
         raise ValueError(f"tuner must be one of {sorted(TUNERS)}; received {tuner!r}.")
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}; received {objective!r}.")
+    task = train_config.task
+    objective = objective or TASK_OBJECTIVES[task][0]
+    if objective not in TASK_OBJECTIVES[task]:
+        raise ValueError(
+            f"objective must be one of {TASK_OBJECTIVES[task]} for task {task!r}; received "
+            f"{objective!r}."
+        )
     check_positive_int(max_trials, "max_trials")
     space = parse_space(space)  # fails before any data is loaded or model trained
-    base_config = base_config or TransformerConfig.preset("tiny")
+    base_config = base_config or MODEL_CONFIGS[task].preset("tiny")
     out = pathlib.Path(train_config.out)
     out.mkdir(parents=True, exist_ok=True)
     # The search's data (splits, tokenizers, settings) is a prepared run in `out`: a resumed
@@ -100,18 +112,20 @@ def tune(
     run = Run(out)
     if run.prepared:
         run.check_resumable(base_config, train_config)
-    else:
+    elif task == "translate":
         data = prepare_data(train_config, base_config)
         run.prepare(data.model_config, data.train_config, data.source, data.target, data.splits)
-    splits, source, target = run.splits, run.source_tokenizer, run.target_tokenizer
+    else:
+        data = TASK_OBJECTS[task].prepare(train_config, base_config)
+        run.prepare(data.model_config, data.train_config, data.tokenizer, None, data.splits,
+                    labels=data.labels)  # fmt: skip
+    splits = run.splits
     if not splits.validation:
         raise ValueError("Tuning needs a validation split; raise --validation-size/fraction.")
     base_config = run.model_config
     train_config = run.train_config.replace(epochs=train_config.epochs or run.train_config.epochs)
     keras.utils.set_random_seed(train_config.seed)
-    hypermodel = TransformerHyperModel(
-        space, base_config, train_config, data=(splits, source, target)
-    )
+    hypermodel = TransformerHyperModel(space, base_config, train_config, run=run)
     arguments = dict(
         hypermodel=hypermodel,
         objective=OBJECTIVES[objective],
@@ -148,7 +162,7 @@ def _write_results(search, hypermodel, out, objective):
             {"trial": trial.trial_id, "status": trial.status, "score": trial.score, **values}
         )
     scored = [t for t in trials if t["score"] is not None]
-    scored.sort(key=lambda t: t["score"], reverse=objective == "val_masked_accuracy")
+    scored.sort(key=lambda t: t["score"], reverse=objective in MAXIMIZED)
     trials = scored + [t for t in trials if t["score"] is None]
     best_hp = search.get_best_hyperparameters(1)[0]
     model_config, train_config = hypermodel.configs(best_hp.values)
@@ -180,10 +194,14 @@ def format_trials(trials, objective):
     return "\n".join(lines) + "\n"
 
 
-def train_command(result, corpus):
+def train_command(result, corpus, task="translate"):
     """The `keras-transformer train` command that trains the winner."""
     training = json.loads(result.best_training.read_text())
     flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in training.items())
     if not isinstance(corpus, str):
         corpus = " ".join(shlex.quote(c) for c in corpus)
-    return f"keras-transformer train --corpus {corpus} --config {result.best_config} {flags}"
+    task_flag = "" if task == "translate" else f"--task {task} "
+    return (
+        f"keras-transformer train {task_flag}--corpus {corpus} --config {result.best_config} "
+        f"{flags}"
+    )

@@ -22,9 +22,17 @@ MODEL_NAMES = (
     "num_layers", "hidden_dim", "num_heads", "intermediate_dim", "dropout", "normalize_first",
 )  # fmt: skip
 TRAINING_NAMES = ("label_smoothing", "warmup_steps", "learning_rate_scale", "batch_size")
-# The keras-tuner algorithms and the objectives `tune` offers (maximized, then minimized).
+# The keras-tuner algorithms and the objectives `tune` offers.
 TUNER_NAMES = ("random", "bayesian", "hyperband")
-OBJECTIVE_NAMES = ("val_masked_accuracy", "val_loss")
+OBJECTIVE_NAMES = ("val_masked_accuracy", "val_accuracy", "val_loss")
+MAXIMIZED = ("val_masked_accuracy", "val_accuracy")
+# Each task's objectives, its default first (a language model's val_loss is the log of its
+# validation perplexity).
+TASK_OBJECTIVES = {
+    "translate": ("val_masked_accuracy", "val_loss"),
+    "lm": ("val_loss", "val_masked_accuracy"),
+    "classify": ("val_accuracy", "val_loss"),
+}
 
 
 def _range_values(name, spec):

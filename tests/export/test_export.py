@@ -14,23 +14,16 @@ from keras_transformer import cli
 from keras_transformer.decoding import Translator
 from keras_transformer.export import export_keras, export_saved_model, load_keras
 from keras_transformer.run import Run
+from tests.export._loader import PREAMBLE
 
 # One process runs this file: its module fixtures are made once (make test: --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("test_export")
 
 # Runs in a fresh interpreter: keras_transformer is blocked, only tensorflow and
 # tensorflow_text are imported. Prints {batch name: translations} as JSON.
-LOADER = """
-import importlib.abc, json, sys
-
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] == "keras_transformer":
-            raise ImportError("keras_transformer must not be needed to load the export")
-
-sys.meta_path.insert(0, Block())
-import tensorflow as tf
-import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
+LOADER = (
+    PREAMBLE
+    + """
 
 batches = json.loads(sys.argv[2])
 results = {}
@@ -45,6 +38,7 @@ for name, path in (("greedy", sys.argv[1]), ("beam", sys.argv[1] + "_beam")):
 results["keras_transformer_imported"] = "keras_transformer" in sys.modules
 print(json.dumps(results))
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +161,6 @@ def test_conflicting_export_flags_are_a_clear_error(run_dir, tmp_path, capsys):
 
 def test_a_run_without_a_model_cannot_be_exported(tmp_path, capsys):
     assert cli.main(["export", str(tmp_path), str(tmp_path / "out")]) == 2
-    assert "no trained model" in capsys.readouterr().err
+    assert "not a run directory (no config.json)" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir()] == []

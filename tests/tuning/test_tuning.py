@@ -191,3 +191,28 @@ def test_chief_and_two_workers_search_together(tmp_path):
     trials = json.loads((tmp_path / "tune" / "trials.json").read_text())
     assert len(trials) == 3 and all(t["status"] == "COMPLETED" for t in trials)
     assert all("worker finished" in output for output in outputs[:2])
+
+
+@pytest.mark.parametrize(
+    "task, objective, corpus_flags",
+    [
+        ("lm", "val_loss", []),
+        ("classify", "val_accuracy", ["--train-size", "200", "--validation-size", "32"]),
+    ],
+)
+def test_each_task_searches_with_its_own_objective(task, objective, corpus_flags, tmp_path,
+                                                   capsys):  # fmt: skip
+    out = tmp_path / task
+    space = json.dumps({**SMALL_SPACE, "hidden_dim": [16], "num_heads": [2]})
+    argv = ["tune", "--task", task, "--out", str(out), "--max-trials", "1", "--epochs", "1",
+            "--steps-per-epoch", "2", "--sequence-length", "32", "--space", space,
+            *corpus_flags]  # fmt: skip
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert f"objective: {objective}" in printed
+    assert f"keras-transformer train --task {task} --corpus" in printed
+    trials = json.loads((out / "trials.json").read_text())
+    assert trials[0]["status"] == "COMPLETED" and trials[0]["score"] is not None
+    with pytest.raises(ValueError, match=f"objective must be one of .* for task '{task}'"):
+        tune(TrainConfig(task=task, out=str(out)), objective="val_masked_accuracy"
+             if task == "classify" else "val_accuracy")  # fmt: skip

@@ -1,0 +1,214 @@
+"""`train --task lm|classify` through the run directory, and the commands that use those runs
+(`evaluate`, `generate`, `classify`), as a user runs them (`keras_transformer.cli`)."""
+
+import io
+import json
+import logging
+
+import keras
+import numpy as np
+import pytest
+
+from keras_transformer import cli
+from keras_transformer.data.labelled import read_labelled
+from keras_transformer.data.text import read_documents
+from keras_transformer.run import Run
+from keras_transformer.training import TrainConfig, train
+
+pytestmark = pytest.mark.xdist_group("test_tasks")
+
+TINY = ["--num-layers", "1", "--hidden-dim", "16", "--intermediate-dim", "32", "--num-heads", "2"]
+DOCUMENTS = [
+    "The cat sat on the mat and looked at the door.",
+    "A dog ran in the park.\nIt barked at the birds.",
+    "Birds sing in the morning when the sun comes up.",
+    "The sun sets in the west and the stars come out.",
+] * 12
+
+
+@pytest.fixture(scope="module")
+def lm_run(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("lm")
+    text = directory / "stories.txt"
+    text.write_text("\n\n".join(f"{d} ({i})" for i, d in enumerate(DOCUMENTS)), encoding="utf-8")
+    out = directory / "run"
+    argv = ["train", "--task", "lm", "--corpus", str(text), "--out", str(out), "--epochs", "2",
+            "--tokenizer", "character", "--sequence-length", "32", "--validation-fraction",
+            "0.1", "--test-fraction", "0.1", *TINY]  # fmt: skip
+    assert cli.main(argv) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def classifier_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("classifier") / "run"
+    argv = ["train", "--task", "classify", "--out", str(out), "--epochs", "2", "--train-size",
+            "256", "--validation-size", "32", "--test-size", "32", *TINY]  # fmt: skip
+    assert cli.main(argv) == 0
+    return out
+
+
+def test_a_language_model_run_holds_its_task_documents_and_tokenizer(lm_run):
+    run = Run.open(lm_run)
+    assert run.task == "lm" and run.train_config.block_size == 32
+    assert (lm_run / "tokenizer.json").is_file() and not (lm_run / "target_tokenizer.json").exists()
+    documents = run.splits.train + run.splits.validation + run.splits.test
+    assert sorted(documents) == sorted(read_documents(str(lm_run.parent / "stories.txt")))
+    assert any("\n" in d for d in documents)  # the JSON-lines splits keep line breaks
+    assert run.status["status"] == "finished"
+    history = json.loads(run.history.read_text())
+    assert "val_perplexity" in history[-1] and run.train_config.label_smoothing == 0.0
+
+
+def test_evaluate_reports_perplexity_and_samples(lm_run, capsys):
+    assert cli.main(["evaluate", str(lm_run), "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results["split"] == "test" and results["perplexity"] > 1
+    assert results["bits_per_character"] > 0 and results["examples"]
+    assert cli.main(["evaluate", str(lm_run), "--split", "validation"]) == 0
+    out = capsys.readouterr().out
+    assert "perplexity" in out and "bits_per_character" in out and "sample:" in out
+
+
+def test_generate_command_arguments_stdin_and_defaults(lm_run, capsys, monkeypatch):
+    generator = Run.open(lm_run).generator()
+    expected = generator.generate(["The cat", "Birds"], max_new_tokens=8, strategy="greedy")
+    assert cli.main(["generate", str(lm_run), "The cat", "Birds", "--greedy",
+                     "--max-new-tokens", "8"]) == 0  # fmt: skip
+    assert capsys.readouterr().out == f"{expected[0]}\n\n{expected[1]}\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO("The cat\n"))
+    assert cli.main(["generate", str(lm_run), "--max-new-tokens", "6"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("The cat") and "nucleus sampling" in captured.err
+    assert cli.main(["generate", str(lm_run), "The", "--greedy", "--top-k", "3"]) == 2
+    assert "Choose one of" in capsys.readouterr().err
+
+
+def test_commands_refuse_a_run_of_another_task(lm_run, classifier_run, capsys):
+    assert cli.main(["translate", str(lm_run), "x"]) == 2
+    error = capsys.readouterr().err
+    assert "language-model run (task 'lm')" in error and "keras-transformer generate" in error
+    assert cli.main(["classify", str(lm_run), "x"]) == 2
+    assert "needs a classifier run" in capsys.readouterr().err
+    assert cli.main(["generate", str(classifier_run), "x"]) == 2
+    assert "keras-transformer classify" in capsys.readouterr().err
+
+
+def test_a_classifier_run_evaluates_with_a_confusion_matrix(classifier_run, capsys):
+    run = Run.open(classifier_run)
+    assert run.task == "classify" and run.labels == ["impossible", "real"]
+    assert run.model_config.num_classes == 2 and run.model_config.segments == 0
+    assert cli.main(["evaluate", str(classifier_run), "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results["count"] == 32 and 0 <= results["accuracy"] <= 1
+    assert set(results["per_class"]) == {"impossible", "real"}
+    assert sum(map(sum, results["confusion"])) == 32
+    png = classifier_run / "confusion_matrix_test.png"
+    assert results["plot"] == str(png) and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_classify_command_prints_label_and_probability(classifier_run, capsys, monkeypatch):
+    assert cli.main(["classify", str(classifier_run), "31 April 1950", "30 April 1950"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[0].endswith("\t31 April 1950")
+    label, probability, _ = lines[0].split("\t")
+    assert label in ("impossible", "real") and 0.5 <= float(probability) <= 1
+    monkeypatch.setattr("sys.stdin", io.StringIO("3/4/2021\n"))
+    assert cli.main(["classify", str(classifier_run), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["text"] == "3/4/2021" and sum(row["probabilities"].values()) == pytest.approx(1)
+
+
+def test_sentence_pairs_imbalance_and_balanced_class_weight(tmp_path, caplog, capsys):
+    corpus = tmp_path / "pairs.tsv"
+    rows = [f"the {w} sat\ta {w} sat\tsame" for w in ("cat", "dog", "owl", "fox")] * 30
+    rows += [f"the {w} sat\ta {w} ran\tdifferent" for w in ("cat", "dog")] * 5
+    corpus.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    config = TrainConfig(task="classify", corpus=str(corpus), out=str(tmp_path / "run"),
+                         epochs=1, class_weight="balanced", tokenizer="character",
+                         validation_fraction=0.2, test_fraction=0.2)  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="keras_transformer"):
+        result = train(None, config, verbose=0, model_overrides={"hidden_dim": 16})
+    assert "imbalanced" in caplog.text and "Class weights (balanced)" in caplog.text
+    run = Run.open(result.run_dir)
+    assert run.model_config.segments == 2 and run.labels == ["different", "same"]
+    assert json.loads((run.directory / "labels.json").read_text())["train_counts"][0] > 0
+    assert cli.main(["classify", str(run.directory), "the cat sat\ta cat ran"]) == 0
+    assert capsys.readouterr().out.endswith("\tthe cat sat\ta cat ran\n")
+    assert cli.main(["classify", str(run.directory), "no tab here"]) == 2
+    assert "text_a<TAB>text_b" in capsys.readouterr().err
+
+
+def test_bad_inputs_are_clear_errors(tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n", encoding="utf-8")
+    with pytest.raises(ValueError, match="holds no text"):
+        read_documents(str(empty))
+    unlabelled = tmp_path / "unlabelled.tsv"
+    unlabelled.write_text("good film\tpositive\nno label here\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"unlabelled.tsv:2: no label column"):
+        read_labelled(str(unlabelled))
+    one_label = tmp_path / "one.tsv"
+    one_label.write_text("a\tx\nb\tx\n" * 20, encoding="utf-8")
+    with pytest.raises(ValueError, match="at least two labels"):
+        train(None, TrainConfig(task="classify", corpus=str(one_label), out=str(tmp_path / "r")))
+    argv = ["train", "--task", "lm", "--out", str(tmp_path / "x"), "--share-embeddings"]
+    assert cli.main(argv) == 2
+    assert "--share-embeddings: not a setting of the 'lm' task's model" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="block_size is a setting of task 'lm'"):
+        TrainConfig(block_size=64)
+    with pytest.raises(ValueError, match="selection_metric must be one of"):
+        TrainConfig(task="lm", selection_metric="chrf")
+
+
+def test_export_command_follows_the_run_task(lm_run, classifier_run, tmp_path, capsys):
+    import tensorflow as tf
+
+    argv = ["export", str(lm_run), str(tmp_path / "lm"), "--greedy", "--max-new-tokens", "6"]
+    assert cli.main(argv) == 0
+    language_model = tf.saved_model.load(str(tmp_path / "lm"))  # kept: it owns the variables
+    served = language_model.generate(tf.constant(["The cat", "Birds sing"])).numpy()
+    served = [text.decode() for text in served]
+    in_process = Run.open(lm_run).generator().generate(["The cat", "Birds sing"], 6, "greedy")
+    assert served == in_process
+    assert cli.main(["export", str(classifier_run), str(tmp_path / "classifier")]) == 0
+    classifier = tf.saved_model.load(str(tmp_path / "classifier"))
+    result = classifier.classify(tf.constant(["31 April 1950"]))
+    prediction = Run.open(classifier_run).text_classifier().predict(["31 April 1950"])[0]
+    assert result["label"].numpy()[0].decode() == prediction.label
+    assert float(result["probabilities"].numpy()[0].max()) == pytest.approx(
+        prediction.probability, abs=1e-5
+    )
+
+
+class _Interrupt(keras.callbacks.Callback):
+    """A kill right after epoch 1 (once the backup is written)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("task", ["lm", "classify"])
+def test_a_resumed_run_continues_as_the_uninterrupted_one(task, tmp_path):
+    """Each epoch's data order and dropout depend on its number, for every task."""
+    settings = dict(task=task, epochs=3, train_size=96, validation_size=16, test_size=16)
+    if task == "lm":
+        corpus = tmp_path / "docs.txt"
+        corpus.write_text("\n".join(f"{d} {i}" for i, d in enumerate(DOCUMENTS)), "utf-8")
+        settings = dict(task=task, epochs=3, corpus=str(corpus), tokenizer="character")
+    overrides = {"num_layers": 1, "hidden_dim": 16, "intermediate_dim": 32, "num_heads": 2,
+                 "sequence_length": 32, "dropout": 0.3}  # fmt: skip
+
+    def losses(name, callbacks=()):
+        config = TrainConfig(out=str(tmp_path / name), **settings)
+        result = train(None, config, callbacks=list(callbacks), verbose=0,
+                       model_overrides=overrides)  # fmt: skip
+        return [e["loss"] for e in json.loads((result.run_dir / "history.json").read_text())]
+
+    straight = losses("straight")
+    with pytest.raises(KeyboardInterrupt):
+        losses("resumed", [_Interrupt()])
+    resumed = losses("resumed")
+    assert len(set(straight)) == 3
+    np.testing.assert_allclose(resumed, straight, rtol=1e-5)
