@@ -21,21 +21,10 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
+from step_timer import StepTimer  # benchmarks/step_timer.py
 
 import keras_transformer as kt
 from keras_transformer.training import TrainConfig, compile_model
-
-
-class StepTimer(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.times = []
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.started = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.times.append(time.perf_counter() - self.started)
 
 
 def matmul_peak(dtype, size=2048, repeats=10):

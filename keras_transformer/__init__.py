@@ -8,12 +8,12 @@ Public API (see the README for a tour):
   `LanguageModelConfig`, `LanguageModel` (decoder-only); `ClassifierConfig`, `Classifier`
   (encoder-only);
 - a run directory: `keras_transformer.run.Run`;
-- generation: `Translator` and `DecodingOptions` (cached greedy, beam, top-k / top-p);
+- generation: `Translator` and `DecodingOptions` (cached greedy, beam, top-k / top-p;
+  TensorFlow, imported on first use: the rest runs on any Keras backend);
 - course-style helpers: `positional_encoding`, `create_padding_mask`,
   `create_look_ahead_mask`, `scaled_dot_product_attention`.
 """
 
-from keras_transformer.decoding import DecodingOptions, Translator
 from keras_transformer.layers import (
     DecoderBlock,
     EncoderBlock,
@@ -39,6 +39,19 @@ from keras_transformer.models import (
 )
 
 __version__ = "0.1.0"
+
+# Built on TensorFlow (tf.function decoding loops): imported when first used, so that the
+# layers and models import on any Keras backend without TensorFlow.
+_DECODING = ("DecodingOptions", "Translator")
+
+
+def __getattr__(name):
+    if name in _DECODING:
+        from keras_transformer import decoding
+
+        return getattr(decoding, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "PRESETS",

@@ -601,7 +601,11 @@ def build_parser():
 
 
 def main(argv=None):
-    parser = build_parser()
+    try:
+        parser = build_parser()  # the command line is the TensorFlow pipeline's
+    except ImportError as error:
+        print(f"keras-transformer: error: {error}", file=sys.stderr)
+        return 2
     args, extra = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     # Texts after an option (`generate RUN --greedy "text"`): argparse leaves them over.
     if extra and isinstance(getattr(args, "texts", None), list):

@@ -46,3 +46,16 @@ def fused(function):
     """
     implementation = _implementation()
     return function if implementation is None else implementation.fused(function)
+
+
+def replicas_in_sync():
+    """Replicas of the current `tf.distribute` replica context on TensorFlow (1 outside of
+    one); 1 on the other backends (their distribution shards the batch, not the loss)."""
+    implementation = _implementation()
+    return 1 if implementation is None else implementation.replicas_in_sync()
+
+
+def sum_over_replicas(value):
+    """`value` summed over the replicas in sync (itself with one replica, or off TensorFlow)."""
+    implementation = _implementation()
+    return value if implementation is None else implementation.sum_over_replicas(value)

@@ -1,6 +1,10 @@
 """Fast generation with a key/value cache: beam search (the default), greedy, top-k / top-p
 sampling over a step function; output lengths relative to the source."""
 
+from keras_transformer.requirements import require_tensorflow
+
+require_tensorflow("keras_transformer.decoding")
+
 from keras_transformer.decoding.generator import Generator
 from keras_transformer.decoding.search import (
     BeamState,

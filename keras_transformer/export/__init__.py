@@ -1,6 +1,10 @@
 """Export: SavedModels that take and return strings (a translator, a language model, a
 classifier), and the bare `.keras` model."""
 
+from keras_transformer.requirements import require_tensorflow
+
+require_tensorflow("keras_transformer.export")
+
 from keras_transformer.export.classifier import ExportedClassifier, export_classifier
 from keras_transformer.export.keras_file import export_keras, load_keras
 from keras_transformer.export.language_model import ExportedLanguageModel, export_language_model

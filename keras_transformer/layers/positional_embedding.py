@@ -163,6 +163,8 @@ class PositionalEmbedding(keras.layers.Layer):
             embeddings = ops.cast(self.token_embedding.embeddings, token_ids.dtype)
             return ops.matmul(token_ids, ops.transpose(embeddings))
         length = token_ids.shape[-1]
+        if not isinstance(length, int):  # None, or a symbolic dimension (JAX while building)
+            length = None
         if (
             self.positions == "learned"
             and length is not None

@@ -1,10 +1,16 @@
-"""Training with `model.fit`: the paper's loss, metric and schedule, and `train()`."""
+"""Training with `model.fit`: the paper's loss, metric and schedule (any Keras backend), and
+`train()` with its `TrainConfig` (TensorFlow: imported on first use)."""
 
-from keras_transformer.training.config import TrainConfig
 from keras_transformer.training.losses import MaskedSparseCategoricalCrossentropy
 from keras_transformer.training.metrics import MaskedAccuracy
 from keras_transformer.training.schedules import TransformerSchedule
-from keras_transformer.training.trainer import TrainResult, compile_model, train
+
+_ON_TENSORFLOW = {
+    "TrainConfig": "keras_transformer.training.config",
+    "TrainResult": "keras_transformer.training.trainer",
+    "compile_model": "keras_transformer.training.trainer",
+    "train": "keras_transformer.training.trainer",
+}
 
 __all__ = [
     "MaskedAccuracy",
@@ -15,3 +21,14 @@ __all__ = [
     "compile_model",
     "train",
 ]
+
+
+def __getattr__(name):
+    if name in _ON_TENSORFLOW:
+        import importlib
+
+        from keras_transformer.requirements import require_tensorflow
+
+        require_tensorflow(f"keras_transformer.training.{name}")
+        return getattr(importlib.import_module(_ON_TENSORFLOW[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

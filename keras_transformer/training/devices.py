@@ -54,20 +54,6 @@ def choose_strategy(name="auto"):
     return tf.distribute.get_strategy()
 
 
-def replicas_in_sync():
-    """Replicas of the current `tf.distribute` replica context (1 outside of one)."""
-    context = tf.distribute.get_replica_context()
-    return 1 if context is None else context.num_replicas_in_sync
-
-
-def sum_over_replicas(value):
-    """`value` summed over the replicas in sync (itself with one replica)."""
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return value
-    return context.all_reduce(tf.distribute.ReduceOp.SUM, value)
-
-
 def release_free_memory():
     """Hands the memory freed after a big step (reading a corpus sample, learning a
     tokenizer) back to the system: Python's garbage, then glibc's free heap pages

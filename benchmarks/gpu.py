@@ -1,0 +1,252 @@
+"""Training step time, MFU and cached greedy generation on any Keras backend, synthetic data.
+
+Self-contained: Keras and keras_transformer's models and loss only (no tf.data, no TensorFlow
+needed), so it runs on a machine with JAX (or PyTorch) and no TensorFlow, e.g. a GPU machine:
+
+    KERAS_BACKEND=jax python benchmarks/gpu.py                 # the base preset
+    KERAS_BACKEND=jax python benchmarks/gpu.py --peak-tflops 989
+    python benchmarks/gpu.py --smoke                           # tiny, any backend
+
+For each precision (float32, mixed bfloat16) and XLA / jit_compile on and off: `model.fit`
+ms per step (the median after warm-up, each step synchronised), tokens per second (source
+and target tokens), and MFU: the model FLOPs per step (3 x the forward pass's matrix
+products, attention included, counted analytically) over the step time, as a share of the
+device's peak (`--peak-tflops`; defaults: 989 for an H100/H200 in bfloat16, else measured
+with one large matrix product). Then cached greedy generation (`Transformer.encode`,
+`initial_cache`, `decode_step` in a compiled loop) in tokens per second at batch 1 and 64.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+import keras
+import numpy as np
+from keras import ops
+from step_timer import StepTimer  # benchmarks/step_timer.py
+
+from keras_transformer.models import Transformer, TransformerConfig
+from keras_transformer.training.losses import MaskedSparseCategoricalCrossentropy
+
+BACKEND = keras.backend.backend()
+# Dense bfloat16 peaks (TFLOP/s) by device name; float32 runs use the same denominator
+# (TF32 tensor cores on these chips), stated as such in the output.
+KNOWN_PEAKS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}
+
+
+def device_name():
+    if BACKEND == "jax":
+        import jax
+
+        return str(jax.devices()[0].device_kind)
+    if BACKEND == "torch":
+        import torch
+
+        return torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+    return "cpu"
+
+
+def measured_peak(size=4096, repeats=10):
+    """TFLOP/s of one bfloat16 (size x size) matrix product on this backend, as a peak."""
+    a = ops.ones((size, size), "bfloat16")
+    product = _compiled(lambda x: ops.matmul(x, x), True)
+    _sync(product(a))
+    started = time.perf_counter()
+    for _ in range(repeats):
+        result = product(a)
+    _sync(result)
+    return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e12
+
+
+def _sync(value):
+    """Waits for `value` (any backend's tensor, or a nest of them) to be computed."""
+    leaves = keras.tree.flatten(value)
+    np.asarray(ops.convert_to_numpy(leaves[-1]))
+
+
+def _compiled(function, jit):
+    if not jit:
+        return function
+    if BACKEND == "jax":
+        import jax
+
+        return jax.jit(function)
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function, jit_compile=True)
+    return function  # torch: eager (Keras's own jit_compile covers the training step)
+
+
+def forward_flops(config, batch, source_length, target_length):
+    """Matrix-product FLOPs of one forward pass (2 per multiply-add)."""
+    d, ff, n = config.hidden_dim, config.intermediate_dim, config.num_layers
+    v = config.target_vocabulary_size or config.vocabulary_size
+    source, target = batch * source_length, batch * target_length
+    encoder = source * (4 * d * d + 2 * d * ff) + batch * 2 * source_length**2 * d
+    decoder = target * (8 * d * d + 2 * d * ff)
+    decoder += batch * (2 * target_length**2 * d + 2 * target_length * source_length * d)
+    # Encoder: Q, K, V, O (4 d^2) and the FFN (2 d ff) per token; attention scores and
+    # weighted values (2 L^2 d). Decoder: self and cross attention, the cross K/V over the
+    # source tokens counted with the target side for simplicity.
+    return 2 * (n * (encoder + decoder) + target * d * v)
+
+
+def training_step(config, batch, length, precision, jit, steps, warmup):
+    """`(median seconds per step, FLOPs per step)` of `model.fit` on synthetic ids."""
+    keras.config.set_dtype_policy(precision)
+    keras.utils.set_random_seed(0)
+    model = Transformer(config)
+    model.compile(
+        keras.optimizers.Adam(1e-4, beta_1=0.9, beta_2=0.98, epsilon=1e-9),
+        MaskedSparseCategoricalCrossentropy(0.1),
+        jit_compile=jit,
+    )
+    rng = np.random.default_rng(0)
+    count = (steps + warmup) * batch
+    ids = rng.integers(4, config.vocabulary_size, (count, length + 1)).astype("int32")
+    inputs = {"encoder_inputs": ids[:, 1:], "decoder_inputs": ids[:, :-1]}
+    timer = StepTimer()
+    model.fit(inputs, ids[:, 1:], batch_size=batch, epochs=1, callbacks=[timer], verbose=0,
+              shuffle=False)  # fmt: skip
+    keras.config.set_dtype_policy("float32")
+    return statistics.median(timer.times[warmup:]), 3 * forward_flops(config, batch, length, length)
+
+
+def greedy(model, source_ids, steps):
+    """Cached greedy decoding of `steps` tokens with keras.ops only (any backend)."""
+    encoder_outputs, source_mask = model.encode(source_ids)
+    batch = ops.shape(source_ids)[0]
+    cache = model.initial_cache(encoder_outputs, steps)
+    tokens = ops.full((batch, 1), 2, "int32")  # [START]
+    output = ops.zeros((batch, steps), "int32")
+
+    def body(index, state):
+        tokens, cache, output = state
+        logits, cache = model.decode_step(tokens, index, cache, source_mask)
+        tokens = ops.cast(ops.argmax(logits[:, -1], axis=-1), "int32")[:, None]
+        output = ops.slice_update(output, (0, index), tokens)
+        return tokens, cache, output
+
+    return ops.fori_loop(0, steps, body, (tokens, cache, output))[2]
+
+
+def generation(config, batch, source_length, steps, precision, jit, repeats):
+    """Generated tokens per second (all rows) of cached greedy decoding."""
+    keras.config.set_dtype_policy(precision)
+    keras.utils.set_random_seed(0)
+    model = Transformer(config)
+    rng = np.random.default_rng(1)
+    source = ops.convert_to_tensor(
+        rng.integers(4, config.vocabulary_size, (batch, source_length)).astype("int32")
+    )
+    if BACKEND == "jax" and jit:
+        import jax
+
+        variables = model.variables
+
+        def pure(values, source_ids):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))):
+                return greedy(model, source_ids, steps)
+
+        jitted = jax.jit(pure)
+        values = [v.value for v in variables]
+
+        def run():
+            return jitted(values, source)
+    else:
+        decode = _compiled(lambda ids: greedy(model, ids, steps), jit)
+
+        def run():
+            return decode(source)
+
+    _sync(run())  # compiles
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        _sync(run())
+        times.append(time.perf_counter() - started)
+    keras.config.set_dtype_policy("float32")
+    return batch * steps / statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="base")
+    parser.add_argument("--vocabulary-size", type=int, default=32000)
+    parser.add_argument("--batch", type=int, default=64, help="training sequences per step")
+    parser.add_argument("--more-batches", type=int, nargs="*", default=[],
+                        help="further training batch sizes, measured with XLA only")  # fmt: skip
+    parser.add_argument("--length", type=int, default=256, help="tokens per side")
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--peak-tflops", type=float, help="the device's peak (default: known)")
+    parser.add_argument("--no-jit-off", action="store_true", help="skip the runs without XLA")
+    parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--skip-training", action="store_true", help="generation only")
+    parser.add_argument("--skip-generation", action="store_true", help="training only")
+    parser.add_argument("--dropout", type=float, help="override the preset's dropout")
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    length = max(args.length, args.new_tokens)
+    config = TransformerConfig.preset(
+        args.preset, vocabulary_size=args.vocabulary_size, sequence_length=length
+    )
+    if args.dropout is not None:
+        config = config.replace(dropout=args.dropout)
+    if args.smoke:
+        config = TransformerConfig.preset("tiny", vocabulary_size=200, sequence_length=32)
+        args.batch, args.length, args.steps, args.warmup, args.new_tokens = 4, 16, 3, 1, 8
+    name = device_name()
+    peak = args.peak_tflops or next((p for k, p in KNOWN_PEAKS.items() if k in name), None)
+    if peak is None:
+        peak = measured_peak(256 if args.smoke else 4096)
+        peak_source = "measured: one bfloat16 matrix product"
+    else:
+        peak_source = "given" if args.peak_tflops else f"the {name}'s dense bfloat16 peak"
+    print(f"backend {BACKEND}, device {name}, keras {keras.__version__}")
+    preset = "tiny" if args.smoke else args.preset
+    print(f"model: {preset} ({config.num_layers}+{config.num_layers} layers, hidden "
+          f"{config.hidden_dim}), vocabulary {config.vocabulary_size}; batch {args.batch} x "
+          f"{args.length} tokens per side; peak {peak:.3g} TFLOP/s ({peak_source})")  # fmt: skip
+    results = {"backend": BACKEND, "device": name, "peak_tflops": peak, "training": [],
+               "generation": []}  # fmt: skip
+    print("\n| precision | XLA | batch | ms/step | tokens/s | TFLOP/s | MFU |")
+    print("|---|---|---|---|---|---|---|")
+    runs = [(p, jit, args.batch) for p in ("mixed_bfloat16", "float32")
+            for jit in ((True,) if args.no_jit_off else (True, False))]  # fmt: skip
+    runs += [(p, True, b) for b in args.more_batches for p in ("mixed_bfloat16", "float32")]
+    for precision, jit, batch in [] if args.skip_training else runs:
+        steps, warmup = (args.steps, args.warmup) if jit else (3, 2)
+        seconds, flops = training_step(config, batch, args.length, precision, jit, steps, warmup)
+        tokens = 2 * batch * args.length / seconds
+        tflops = flops / seconds / 1e12
+        row = dict(precision=precision, jit=jit, batch=batch, ms_per_step=1000 * seconds,
+                   tokens_per_second=tokens, tflops=tflops, mfu=tflops / peak)  # fmt: skip
+        results["training"].append(row)
+        shown = f"{1000 * seconds:.1f} | {tokens:,.0f} | {tflops:.1f} | {100 * row['mfu']:.1f} %"
+        print(f"| {precision} | {'on' if jit else 'off'} | {batch} | {shown} |", flush=True)
+    print(f"\ncached greedy generation, {args.new_tokens} new tokens, source of {args.length}:")
+    print("| precision | XLA | batch | tokens/s |\n|---|---|---|---|")
+    for precision in ("mixed_bfloat16", "float32") if not args.skip_generation else ():
+        for jit in (True, False) if not args.no_jit_off else (True,):
+            for batch in (1, 64) if not args.smoke else (1, 4):
+                rate = generation(config, batch, args.length, args.new_tokens, precision, jit,
+                                  3 if jit else 1)  # fmt: skip
+                results["generation"].append(
+                    dict(precision=precision, jit=jit, batch=batch, tokens_per_second=rate)
+                )
+                print(f"| {precision} | {'on' if jit else 'off'} | {batch} | {rate:,.0f} |",
+                      flush=True)  # fmt: skip
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return results
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    main()

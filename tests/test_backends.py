@@ -1,0 +1,209 @@
+"""The layers and models on every Keras backend: without TensorFlow under JAX (import,
+forward pass, `model.fit` on NumPy arrays, masking, causality, cache == recompute), `.keras`
+files across backends, the TensorFlow-only parts failing clearly without it, and a subset of
+the layer and model tests run under JAX."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import keras_transformer as kt
+
+pytest.importorskip("jax")
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+# Runs in a fresh interpreter under KERAS_BACKEND=jax in which tensorflow (and
+# tensorflow_text) cannot be imported.
+NO_TENSORFLOW = """
+import importlib.abc, sys
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("tensorflow", "tensorflow_text", "tf_keras"):
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked)", name=name)
+
+sys.meta_path.insert(0, Block())
+"""
+
+CHECKS = (
+    NO_TENSORFLOW
+    + """
+import json
+import keras
+import numpy as np
+from keras import ops
+
+import keras_transformer as kt
+from keras_transformer import layers, models
+from keras_transformer.training.losses import MaskedSparseCategoricalCrossentropy
+from keras_transformer.training.metrics import MaskedAccuracy
+
+assert keras.backend.backend() == "jax"
+assert "tensorflow" not in sys.modules
+out = {}
+rng = np.random.default_rng(0)
+
+# A Transformer: forward pass, padding invariance, model.fit on NumPy arrays.
+config = kt.TransformerConfig.preset("tiny", vocabulary_size=30, sequence_length=16,
+                                     num_layers=1, hidden_dim=16, intermediate_dim=32)
+model = kt.Transformer(config)
+source = rng.integers(3, 30, (4, 6)).astype("int32")
+target = rng.integers(3, 30, (4, 5)).astype("int32")
+logits = ops.convert_to_numpy(model({"encoder_inputs": source, "decoder_inputs": target}))
+padded = np.pad(source, ((0, 0), (0, 3)))
+logits_padded = ops.convert_to_numpy(model({"encoder_inputs": padded, "decoder_inputs": target}))
+out["padding_change"] = float(np.abs(logits - logits_padded).max())
+changed = target.copy(); changed[:, 3] = (changed[:, 3] + 1) % 30
+later = ops.convert_to_numpy(model({"encoder_inputs": source, "decoder_inputs": changed}))
+out["causal_change"] = float(np.abs(later[:, :3] - logits[:, :3]).max())
+
+# Cache == recompute: decode_step position by position equals the full decoder.
+encoder_outputs, source_mask = model.encode(source)
+cache = model.initial_cache(encoder_outputs, 5)
+steps = []
+for index in range(5):
+    step_logits, cache = model.decode_step(target[:, index:index + 1], index, cache, source_mask)
+    steps.append(ops.convert_to_numpy(step_logits))
+out["cache_change"] = float(np.abs(np.concatenate(steps, axis=1) - logits).max())
+
+model.compile("adam", MaskedSparseCategoricalCrossentropy(0.1), metrics=[MaskedAccuracy()])
+history = model.fit({"encoder_inputs": source, "decoder_inputs": target}, target, epochs=3,
+                    batch_size=2, verbose=0)
+out["fit_losses"] = history.history["loss"]
+
+# A language model: causality; a classifier: padding invariance; both fit.
+lm = kt.LanguageModel(kt.LanguageModelConfig.preset("tiny", vocabulary_size=30,
+                                                    sequence_length=16, hidden_dim=16))
+tokens = rng.integers(3, 30, (2, 8)).astype("int32")
+base = ops.convert_to_numpy(lm(tokens))
+changed = tokens.copy(); changed[:, 5] = (changed[:, 5] + 1) % 30
+later = ops.convert_to_numpy(lm(changed))
+out["lm_causal_change"] = float(np.abs(later[:, :5] - base[:, :5]).max())
+lm.compile("adam", MaskedSparseCategoricalCrossentropy(0.0))
+out["lm_fit"] = lm.fit(tokens[:, :-1], tokens[:, 1:], epochs=1, verbose=0).history["loss"]
+classifier = kt.Classifier(kt.ClassifierConfig.preset("tiny", vocabulary_size=30,
+                                                     num_classes=3, hidden_dim=16))
+ids = np.concatenate([np.full((2, 1), 2), tokens], axis=1).astype("int32")
+probabilities = ops.convert_to_numpy(classifier(ids))
+probabilities_padded = ops.convert_to_numpy(classifier(np.pad(ids, ((0, 0), (0, 4)))))
+out["classifier_padding_change"] = float(np.abs(probabilities - probabilities_padded).max())
+
+def batches():
+    while True:
+        yield ids, np.array([0, 2], "int32")
+
+classifier.compile("adam", "sparse_categorical_crossentropy")
+out["classifier_fit"] = classifier.fit(batches(), steps_per_epoch=2, epochs=1,
+                                       verbose=0).history["loss"]
+
+# The TensorFlow-only parts say they need TensorFlow.
+for name in ("Translator", "DecodingOptions"):
+    try:
+        getattr(kt, name)
+    except ImportError as error:
+        out[f"error_{name}"] = str(error)
+try:
+    import keras_transformer.data
+except ImportError as error:
+    out["error_data"] = str(error)
+import contextlib, io
+from keras_transformer import cli
+errors = io.StringIO()
+with contextlib.redirect_stderr(errors):
+    out["cli"] = [cli.main(["train", "--out", "x"]), errors.getvalue()]
+print("RESULT " + json.dumps(out))
+"""
+)
+
+
+def _run(script, *arguments, backend="jax"):
+    environment = dict(os.environ, KERAS_BACKEND=backend)
+    result = subprocess.run(
+        [sys.executable, "-c", script, *arguments], cwd=ROOT, env=environment,
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line.removeprefix("RESULT "))
+
+
+def test_layers_and_models_run_under_jax_without_tensorflow():
+    out = _run(CHECKS)
+    assert out["padding_change"] < 1e-5 and out["classifier_padding_change"] < 1e-5
+    assert out["causal_change"] < 1e-5 and out["lm_causal_change"] < 1e-5
+    assert out["cache_change"] < 1e-4
+    assert out["fit_losses"][-1] < out["fit_losses"][0]
+    assert np.isfinite(out["lm_fit"]).all() and np.isfinite(out["classifier_fit"]).all()
+    for name in ("error_Translator", "error_DecodingOptions", "error_data"):
+        assert "needs TensorFlow" in out[name] and "pip install" in out[name], out[name]
+        assert "keras_transformer.layers" in out[name]
+    code, message = out["cli"]
+    assert code == 2 and "keras-transformer: error:" in message and "needs TensorFlow" in message
+
+
+LOAD = (
+    NO_TENSORFLOW
+    + """
+import json
+import keras
+import numpy as np
+from keras import ops
+
+import keras_transformer  # noqa: F401  (registers the classes)
+
+path, inputs_path, save_path = sys.argv[1:4]
+model = keras.saving.load_model(path)
+inputs = dict(np.load(inputs_path))
+logits = ops.convert_to_numpy(model(inputs))
+model.save(save_path)
+print("RESULT " + json.dumps(logits.tolist()))
+"""
+)
+
+
+def test_keras_files_cross_backends(tmp_path):
+    """Saved under TensorFlow, loaded under JAX with the same outputs; saved again there and
+    loaded back under TensorFlow, the same outputs again."""
+    config = kt.TransformerConfig.preset("tiny", vocabulary_size=40, sequence_length=16,
+                                         hidden_dim=32, num_layers=1)  # fmt: skip
+    model = kt.Transformer(config)
+    rng = np.random.default_rng(2)
+    inputs = {"encoder_inputs": rng.integers(3, 40, (2, 7)).astype("int32"),
+              "decoder_inputs": rng.integers(3, 40, (2, 5)).astype("int32")}  # fmt: skip
+    inputs["encoder_inputs"][0, 5:] = 0
+    expected = keras.ops.convert_to_numpy(model(inputs))
+    model.save(tmp_path / "tf.keras")
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    under_jax = _run(LOAD, str(tmp_path / "tf.keras"), str(tmp_path / "inputs.npz"),
+                     str(tmp_path / "jax.keras"))  # fmt: skip
+    np.testing.assert_allclose(np.array(under_jax), expected, atol=1e-5)
+    back = keras.saving.load_model(tmp_path / "jax.keras")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(back(inputs)), expected, atol=1e-5)
+
+
+# The layer and model tests that use no TensorFlow themselves (a representative subset:
+# attention, blocks, masks, embeddings, serialization, the three model classes).
+UNDER_JAX = [
+    "tests/layers/test_attention.py", "tests/layers/test_encoder_block.py",
+    "tests/layers/test_feed_forward.py", "tests/layers/test_masks.py",
+    "tests/layers/test_positional_embedding.py", "tests/layers/test_serialization.py",
+    "tests/models/test_transformer.py", "tests/models/test_classifier.py",
+    "tests/models/test_config.py",
+]  # fmt: skip
+
+
+def test_layer_and_model_tests_pass_under_jax():
+    environment = dict(os.environ, KERAS_BACKEND="jax")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *UNDER_JAX],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1200, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout
