@@ -109,7 +109,7 @@ def _chosen(run, split, limit):
 def evaluate_language_model(run, split="test", batch_size=64, limit=None, samples=3):
     """A language-model run's perplexity per token and bits per character on a split
     (`language_model_scores` over blocks of the run's block size), and a few samples:
-    the first words of held-out documents continued (nucleus sampling, seeded).
+    the first words of the split's longest documents continued (nucleus sampling, seeded).
 
     Returns:
         A dict: `split`, `documents`, `perplexity`, `bits_per_character`, `tokens`,
@@ -130,7 +130,10 @@ def evaluate_language_model(run, split="test", batch_size=64, limit=None, sample
     results = {"split": split, "documents": len(documents), "block_size": block}
     results.update(language_model_scores(model, dataset, run.tokenizer))
     generator = Generator(model, run.tokenizer)
-    prompts = [" ".join(d.split()[:_SAMPLE_WORDS]) for d in documents[:samples]]
+    # The first words (at most half) of the longest distinct documents: a prompt that is a
+    # whole one-line document has nothing left to continue.
+    longest = sorted(dict.fromkeys(documents), key=lambda d: -len(d.split()))[:samples]
+    prompts = [" ".join(d.split()[: min(_SAMPLE_WORDS, len(d.split()) // 2)]) for d in longest]
     prompts = [p for p in prompts if p]
     continued = generator.generate(prompts, 48, **GENERATION_DEFAULTS) if prompts else []
     results["examples"] = [

@@ -165,7 +165,7 @@ class _Task:
         choose("learning_rate_scale", 1.0, "the paper's schedule")
         if not (builtin and self.name == "classify"):  # that one has sizes, not fractions
             for name in ("validation_fraction", "test_fraction"):
-                choose(name, 0.05, "5 % of the examples")
+                choose(name, 0.05, f"5 % of the {self.examples}")
         logger.info(
             "Learnt the %s tokenizer from %d training %s: %d tokens.",
             train_config.tokenizer, count, self.examples, tokenizer.vocabulary_size,
@@ -242,7 +242,7 @@ class LanguageModelTask(_Task):
         return LanguageModelConfig.preset(preset), f"{characters} training characters"
 
     def steps_per_epoch(self, train_config, model_config, tokenizer, splits):
-        sample = splits.train[:2000]
+        sample = splits.train[:: max(1, len(splits.train) // 2000)]  # spread over the file
         tokens = int(tokenizer.tokenize(sample).row_lengths().numpy().sum()) + 2 * len(sample)
         tokens *= len(splits.train) / max(len(sample), 1)
         blocks = tokens / (train_config.block_size or model_config.sequence_length) + 1
