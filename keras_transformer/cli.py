@@ -356,17 +356,15 @@ def _export(args):
     )
     from keras_transformer.run import Run
 
-    task = Run.open(args.run_dir).task
+    run = Run.open(args.run_dir)
     if args.format == "keras":
         path = export_keras(args.run_dir, args.export_dir, overwrite=args.overwrite)
-    elif task == "lm":
-        run = Run.open(args.run_dir)
+    elif run.task == "lm":
         options = _generation_options(args)
         options.pop("stop")
         path = export_language_model(run.load_model(), run.tokenizer, args.export_dir,
                                      overwrite=args.overwrite, **options)  # fmt: skip
-    elif task == "classify":
-        run = Run.open(args.run_dir)
+    elif run.task == "classify":
         path = export_classifier(run.load_model(), run.tokenizer, run.labels, args.export_dir,
                                  overwrite=args.overwrite)  # fmt: skip
     else:

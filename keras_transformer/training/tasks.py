@@ -20,6 +20,7 @@ The rule for these tasks (printed at the start of a run; a flag always wins):
 N counts documents (lm) or training examples (classify).
 """
 
+import abc
 import dataclasses
 import logging
 import math
@@ -65,7 +66,7 @@ class TaskData:
     labels: list | None = None
 
 
-class _Task:
+class _Task(abc.ABC):
     """What `train()` needs of a task besides translation."""
 
     name = None
@@ -81,24 +82,25 @@ class _Task:
     def built_in(self, train_config):
         return train_config.corpus == BUILT_IN_CORPORA[self.name]
 
+    @abc.abstractmethod
     def read(self, train_config):
         """The `ExampleSplits` of the corpus."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def texts(self, examples):
         """The strings of `examples` a tokenizer learns from."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def choose_model(self, train_config, splits):
         """`(config, reason)`: the preset the rule gives the corpus."""
-        raise NotImplementedError
 
     def sized(self, model_config, tokenizer, labels, splits):
         """`model_config` with what the data decides (vocabulary, classes, segments)."""
         return model_config.replace(vocabulary_size=tokenizer.vocabulary_size)
 
+    @abc.abstractmethod
     def steps_per_epoch(self, train_config, model_config, tokenizer, splits):
-        raise NotImplementedError
+        """Optimizer steps in one pass over the training split (an estimate for lm)."""
 
     def prepare(self, train_config, model_config=None, model_overrides=None):
         """Reads and splits the corpus, learns the tokenizer from the training split, and
@@ -192,11 +194,11 @@ class _Task:
         )
         return model
 
+    @abc.abstractmethod
     def datasets(self, run, train_config=None, epoch=None):
         """`(train, validation or None, fit keyword arguments)` of a prepared run, with the
         batch size of `train_config` (default: the run's); `epoch` keys the training data's
         order to the epoch (`data.pipeline.seeded_passes`)."""
-        raise NotImplementedError
 
     def callbacks(self, train_config):
         return []
