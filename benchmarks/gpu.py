@@ -7,13 +7,15 @@ needed), so it runs on a machine with JAX (or PyTorch) and no TensorFlow, e.g. a
     KERAS_BACKEND=jax python benchmarks/gpu.py --peak-tflops 989
     python benchmarks/gpu.py --smoke                           # tiny, any backend
 
-For each precision (float32, mixed bfloat16) and XLA / jit_compile on and off: `model.fit`
+For each precision (float32, mixed bfloat16) and compilation on and off (`jit_compile`: XLA
+on TensorFlow and JAX, torch.compile on PyTorch, where Keras's default is off): `model.fit`
 ms per step (the median after warm-up, each step synchronised), tokens per second (source
 and target tokens), and MFU: the model FLOPs per step (3 x the forward pass's matrix
 products, attention included, counted analytically) over the step time, as a share of the
 device's peak (`--peak-tflops`; defaults: 989 for an H100/H200 in bfloat16, else measured
 with one large matrix product). Then cached greedy generation (`Transformer.encode`,
-`initial_cache`, `decode_step` in a compiled loop) in tokens per second at batch 1 and 64.
+`initial_cache`, `decode_step` in a compiled loop; eager only on PyTorch) in tokens per
+second at batch 1 and 64.
 """
 
 import argparse
@@ -51,7 +53,7 @@ def device_name():
 def measured_peak(size=4096, repeats=10):
     """TFLOP/s of one bfloat16 (size x size) matrix product on this backend, as a peak."""
     a = ops.ones((size, size), "bfloat16")
-    product = _compiled(lambda x: ops.matmul(x, x), True)
+    product = _compiled(lambda x: ops.matmul(x, x), BACKEND != "torch")
     _sync(product(a))
     started = time.perf_counter()
     for _ in range(repeats):
@@ -77,7 +79,7 @@ def _compiled(function, jit):
         import tensorflow as tf
 
         return tf.function(function, jit_compile=True)
-    return function  # torch: eager (Keras's own jit_compile covers the training step)
+    raise ValueError(f"no compiled keras.ops loop on {BACKEND}; run it eagerly")
 
 
 def forward_flops(config, batch, source_length, target_length):
@@ -178,13 +180,14 @@ def main():
     parser.add_argument("--vocabulary-size", type=int, default=32000)
     parser.add_argument("--batch", type=int, default=64, help="training sequences per step")
     parser.add_argument("--more-batches", type=int, nargs="*", default=[],
-                        help="further training batch sizes, measured with XLA only")  # fmt: skip
+                        help="further training batch sizes, measured compiled only")  # fmt: skip
     parser.add_argument("--length", type=int, default=256, help="tokens per side")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--peak-tflops", type=float, help="the device's peak (default: known)")
-    parser.add_argument("--no-jit-off", action="store_true", help="skip the runs without XLA")
+    parser.add_argument("--no-jit-off", action="store_true", help="skip the uncompiled runs")
+    parser.add_argument("--no-jit-on", action="store_true", help="skip the compiled runs")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--skip-training", action="store_true", help="generation only")
     parser.add_argument("--skip-generation", action="store_true", help="training only")
@@ -214,11 +217,14 @@ def main():
           f"{args.length} tokens per side; peak {peak:.3g} TFLOP/s ({peak_source})")  # fmt: skip
     results = {"backend": BACKEND, "device": name, "peak_tflops": peak, "training": [],
                "generation": []}  # fmt: skip
-    print("\n| precision | XLA | batch | ms/step | tokens/s | TFLOP/s | MFU |")
+    modes = [jit for jit, skip in ((True, args.no_jit_on), (False, args.no_jit_off)) if not skip]
+    # PyTorch: the generation loop runs eagerly (no compiled keras.ops loop there).
+    generation_modes = [False] if BACKEND == "torch" else modes
+    print("\n| precision | compiled | batch | ms/step | tokens/s | TFLOP/s | MFU |")
     print("|---|---|---|---|---|---|---|")
-    runs = [(p, jit, args.batch) for p in ("mixed_bfloat16", "float32")
-            for jit in ((True,) if args.no_jit_off else (True, False))]  # fmt: skip
-    runs += [(p, True, b) for b in args.more_batches for p in ("mixed_bfloat16", "float32")]
+    runs = [(p, jit, args.batch) for p in ("mixed_bfloat16", "float32") for jit in modes]
+    runs += [(p, True, b) for b in args.more_batches for p in ("mixed_bfloat16", "float32")
+             if not args.no_jit_on]  # fmt: skip
     for precision, jit, batch in [] if args.skip_training else runs:
         steps, warmup = (args.steps, args.warmup) if jit else (3, 2)
         seconds, flops = training_step(config, batch, args.length, precision, jit, steps, warmup)
@@ -230,9 +236,9 @@ def main():
         shown = f"{1000 * seconds:.1f} | {tokens:,.0f} | {tflops:.1f} | {100 * row['mfu']:.1f} %"
         print(f"| {precision} | {'on' if jit else 'off'} | {batch} | {shown} |", flush=True)
     print(f"\ncached greedy generation, {args.new_tokens} new tokens, source of {args.length}:")
-    print("| precision | XLA | batch | tokens/s |\n|---|---|---|---|")
+    print("| precision | compiled | batch | tokens/s |\n|---|---|---|---|")
     for precision in ("mixed_bfloat16", "float32") if not args.skip_generation else ():
-        for jit in (True, False) if not args.no_jit_off else (True,):
+        for jit in generation_modes:
             for batch in (1, 64) if not args.smoke else (1, 4):
                 rate = generation(config, batch, args.length, args.new_tokens, precision, jit,
                                   3 if jit else 1)  # fmt: skip

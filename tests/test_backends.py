@@ -1,7 +1,8 @@
-"""The layers and models on every Keras backend: without TensorFlow under JAX (import,
-forward pass, `model.fit` on NumPy arrays, masking, causality, cache == recompute), `.keras`
-files across backends, the TensorFlow-only parts failing clearly without it, and a subset of
-the layer and model tests run under JAX."""
+"""The layers and models on every Keras backend: without TensorFlow under JAX and PyTorch
+(import, forward pass, `model.fit` on NumPy arrays, masking, causality, cache == recompute,
+the fused logits' gradient), `.keras` files across backends (TensorFlow -> JAX -> PyTorch ->
+TensorFlow), the TensorFlow-only parts failing clearly without it, and a subset of the layer
+and model tests run under JAX and PyTorch."""
 
 import json
 import os
@@ -15,27 +16,35 @@ import pytest
 
 import keras_transformer as kt
 
-pytest.importorskip("jax")
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-# Runs in a fresh interpreter under KERAS_BACKEND=jax in which tensorflow (and
-# tensorflow_text) cannot be imported.
+# Runs in a fresh interpreter (under KERAS_BACKEND=jax or torch) in which tensorflow (and
+# tensorflow_text) is not installed, as far as imports can tell.
 NO_TENSORFLOW = """
-import importlib.abc, sys
+import sys
 
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
+class Hide:
+    # Wraps an import finder so that it finds nothing of TensorFlow: both an import and
+    # importlib.util.find_spec (which torch's compiler calls) see it as not installed.
+    def __init__(self, finder):
+        self.finder = finder
+
+    def __getattr__(self, name):
+        return getattr(self.finder, name)
+
+    def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in ("tensorflow", "tensorflow_text", "tf_keras"):
-            raise ModuleNotFoundError(f"No module named {name!r} (blocked)", name=name)
+            return None
+        return self.finder.find_spec(name, path, target)
 
-sys.meta_path.insert(0, Block())
+sys.meta_path[:] = [Hide(finder) for finder in sys.meta_path]
 """
 
 CHECKS = (
     NO_TENSORFLOW
     + """
 import json
+import os
 import keras
 import numpy as np
 from keras import ops
@@ -45,7 +54,7 @@ from keras_transformer import layers, models
 from keras_transformer.training.losses import MaskedSparseCategoricalCrossentropy
 from keras_transformer.training.metrics import MaskedAccuracy
 
-assert keras.backend.backend() == "jax"
+assert keras.backend.backend() == os.environ["KERAS_BACKEND"]
 assert "tensorflow" not in sys.modules
 out = {}
 rng = np.random.default_rng(0)
@@ -103,6 +112,30 @@ classifier.compile("adam", "sparse_categorical_crossentropy")
 out["classifier_fit"] = classifier.fit(batches(), steps_per_epoch=2, epochs=1,
                                        verbose=0).history["loss"]
 
+# The fused logits' hand-written gradient (training=True) equals automatic differentiation
+# (training=False): one SGD step from the same weights gives the same weights.
+from keras_transformer.layers import OutputProjection
+
+class Unfused(OutputProjection):
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=False)
+
+hidden = rng.normal(size=(4, 3, 8)).astype("float32")
+labels = rng.integers(0, 11, (4, 3)).astype("int32")
+weights, trained = None, []
+for projection in (OutputProjection(11), Unfused(11)):
+    inputs = keras.Input((3, 8))
+    head = keras.Model(inputs, projection(inputs))
+    if weights is None:
+        weights = [ops.convert_to_numpy(w) for w in head.weights]
+    head.set_weights(weights)
+    head.compile(keras.optimizers.SGD(0.5),
+                 keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    head.fit(hidden, labels, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    trained.append([ops.convert_to_numpy(w) for w in head.weights])
+out["fused_gradient_change"] = max(float(np.abs(a - b).max()) for a, b in zip(*trained))
+out["fused_gradient_moved"] = min(float(np.abs(a - b).max()) for a, b in zip(trained[0], weights))
+
 # The TensorFlow-only parts say they need TensorFlow.
 for name in ("Translator", "DecodingOptions"):
     try:
@@ -123,7 +156,10 @@ print("RESULT " + json.dumps(out))
 )
 
 
-def _run(script, *arguments, backend="jax"):
+BACKENDS = ["jax", "torch"]  # both in the test extra (torch: the 2.13 CPU build)
+
+
+def _run(script, *arguments, backend):
     environment = dict(os.environ, KERAS_BACKEND=backend)
     result = subprocess.run(
         [sys.executable, "-c", script, *arguments], cwd=ROOT, env=environment,
@@ -134,13 +170,15 @@ def _run(script, *arguments, backend="jax"):
     return json.loads(line.removeprefix("RESULT "))
 
 
-def test_layers_and_models_run_under_jax_without_tensorflow():
-    out = _run(CHECKS)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_layers_and_models_run_without_tensorflow(backend):
+    out = _run(CHECKS, backend=backend)
     assert out["padding_change"] < 1e-5 and out["classifier_padding_change"] < 1e-5
     assert out["causal_change"] < 1e-5 and out["lm_causal_change"] < 1e-5
     assert out["cache_change"] < 1e-4
     assert out["fit_losses"][-1] < out["fit_losses"][0]
     assert np.isfinite(out["lm_fit"]).all() and np.isfinite(out["classifier_fit"]).all()
+    assert out["fused_gradient_moved"] > 1e-3 and out["fused_gradient_change"] < 1e-5
     for name in ("error_Translator", "error_DecodingOptions", "error_data"):
         assert "needs TensorFlow" in out[name] and "pip install" in out[name], out[name]
         assert "keras_transformer.layers" in out[name]
@@ -169,8 +207,9 @@ print("RESULT " + json.dumps(logits.tolist()))
 
 
 def test_keras_files_cross_backends(tmp_path):
-    """Saved under TensorFlow, loaded under JAX with the same outputs; saved again there and
-    loaded back under TensorFlow, the same outputs again."""
+    """Saved under TensorFlow, loaded under JAX with the same outputs; saved again there,
+    loaded under PyTorch, the same outputs; saved again and loaded back under TensorFlow, the
+    same outputs again."""
     config = kt.TransformerConfig.preset("tiny", vocabulary_size=40, sequence_length=16,
                                          hidden_dim=32, num_layers=1)  # fmt: skip
     model = kt.Transformer(config)
@@ -179,18 +218,21 @@ def test_keras_files_cross_backends(tmp_path):
               "decoder_inputs": rng.integers(3, 40, (2, 5)).astype("int32")}  # fmt: skip
     inputs["encoder_inputs"][0, 5:] = 0
     expected = keras.ops.convert_to_numpy(model(inputs))
-    model.save(tmp_path / "tf.keras")
+    model.save(tmp_path / "tensorflow.keras")
     np.savez(tmp_path / "inputs.npz", **inputs)
-    under_jax = _run(LOAD, str(tmp_path / "tf.keras"), str(tmp_path / "inputs.npz"),
-                     str(tmp_path / "jax.keras"))  # fmt: skip
-    np.testing.assert_allclose(np.array(under_jax), expected, atol=1e-5)
-    back = keras.saving.load_model(tmp_path / "jax.keras")
+    saved = "tensorflow"
+    for backend in BACKENDS:
+        outputs = _run(LOAD, str(tmp_path / f"{saved}.keras"), str(tmp_path / "inputs.npz"),
+                       str(tmp_path / f"{backend}.keras"), backend=backend)  # fmt: skip
+        np.testing.assert_allclose(np.array(outputs), expected, atol=1e-5, err_msg=backend)
+        saved = backend
+    back = keras.saving.load_model(tmp_path / f"{saved}.keras")
     np.testing.assert_allclose(keras.ops.convert_to_numpy(back(inputs)), expected, atol=1e-5)
 
 
 # The layer and model tests that use no TensorFlow themselves (a representative subset:
 # attention, blocks, masks, embeddings, serialization, the three model classes).
-UNDER_JAX = [
+ANY_BACKEND = [
     "tests/layers/test_attention.py", "tests/layers/test_encoder_block.py",
     "tests/layers/test_feed_forward.py", "tests/layers/test_masks.py",
     "tests/layers/test_positional_embedding.py", "tests/layers/test_serialization.py",
@@ -199,11 +241,35 @@ UNDER_JAX = [
 ]  # fmt: skip
 
 
-def test_layer_and_model_tests_pass_under_jax():
-    environment = dict(os.environ, KERAS_BACKEND="jax")
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_layer_and_model_tests_pass_under(backend):
+    environment = dict(os.environ, KERAS_BACKEND=backend)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *UNDER_JAX],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *ANY_BACKEND],
         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1200, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
+    assert "skipped" not in result.stdout, result.stdout[-2000:]
+
+
+@pytest.mark.parametrize(("backend", "flag"), [("jax", "--no-jit-off"), ("torch", "--no-jit-on")])
+def test_gpu_benchmark_runs_without_tensorflow(backend, flag, tmp_path):
+    """benchmarks/gpu.py, smoke-sized, in a process without TensorFlow: what the GPU machine
+    runs under JAX (compiled), and PyTorch's eager path (Keras's default there)."""
+    script = NO_TENSORFLOW + (
+        "sys.argv = ['gpu.py', '--smoke', '{flag}', '--json', '{out}']\n"
+        "sys.path.insert(0, 'benchmarks')\n"
+        "import runpy\n"
+        "runpy.run_path('benchmarks/gpu.py', run_name='__main__')\n"
+        "import json\n"
+        "print('RESULT ' + open('{out}').read().replace(chr(10), ''))\n"
+    ).format(flag=flag, out=tmp_path / "results.json")
+    results = _run(script, backend=backend)
+    assert results["backend"] == backend
+    (row,) = [r for r in results["training"] if r["precision"] == "float32"]
+    assert row["jit"] == (backend == "jax") and row["ms_per_step"] > 0 and 0 < row["mfu"] < 1
+    generated = {
+        (r["precision"], r["batch"]): r["tokens_per_second"] for r in results["generation"]
+    }
+    assert len(generated) == 4 and min(generated.values()) > 0

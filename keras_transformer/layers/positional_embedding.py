@@ -191,6 +191,14 @@ class PositionalEmbedding(keras.layers.Layer):
         x = x + ops.cast(ops.expand_dims(encoding, 0), x.dtype)
         return self._dropout_layer(x, training=training)
 
+    def compute_output_spec(self, token_ids, start_index=0, reverse=False, training=None):
+        # Declared rather than traced: tracing runs `call` on a placeholder length (83 under
+        # PyTorch) that the learned-positions check would refuse.
+        if reverse:
+            shape = (*token_ids.shape[:-1], self.vocabulary_size)
+            return keras.KerasTensor(shape, dtype=token_ids.dtype)
+        return keras.KerasTensor((*token_ids.shape, self.hidden_dim), dtype=self.compute_dtype)
+
     def compute_mask(self, inputs, mask=None):
         if "float" in keras.backend.standardize_dtype(inputs.dtype):
             return mask  # reverse=True: hidden states in, logits out; keep their mask

@@ -23,6 +23,19 @@ SELECTION_METRICS = {
 }  # fmt: skip
 
 
+# Settings that only one task uses, and their values that mean "not set": given to another
+# task they are refused rather than silently ignored.
+TASK_SETTINGS = {
+    "block_size": ("lm", (None,)),
+    "class_weight": ("classify", (None,)),
+    "bleu_tokenize": ("translate", (None,)),
+    "validation_sample": ("translate", (500,)),  # the field's default
+    "average_last": ("translate", (None, 0, 1)),  # averaging scores decoded translations
+    "batch_tokens": ("translate", (None,)),
+    "padding": ("translate", ("bucketed",)),  # the field's default
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig(JsonConfig):
     """Data, optimization and run-directory settings of `train()`.
@@ -185,11 +198,12 @@ class TrainConfig(JsonConfig):
             raise ValueError(
                 f"class_weight must be None or 'balanced'; received {self.class_weight!r}."
             )
-        for name, task in (("block_size", "lm"), ("class_weight", "classify")):
-            if getattr(self, name) is not None and self.task != task:
+        for name, (task, unset) in TASK_SETTINGS.items():
+            if getattr(self, name) not in unset and self.task != task:
+                flag = "--" + name.replace("_", "-")
                 raise ValueError(
                     f"{name} is a setting of task {task!r}; this run's task is {self.task!r}. "
-                    f"Drop {name}, or train with task={task!r} (CLI: --task {task})."
+                    f"Drop {name} ({flag}), or train with task={task!r} (CLI: --task {task})."
                 )
         check_fraction(self.label_smoothing, "label_smoothing", allow_none=True)
         check_positive_float(self.learning_rate_scale, "learning_rate_scale", allow_none=True)

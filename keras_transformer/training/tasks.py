@@ -105,12 +105,6 @@ class _Task(abc.ABC):
     def prepare(self, train_config, model_config=None, model_overrides=None):
         """Reads and splits the corpus, learns the tokenizer from the training split, and
         chooses (and logs) every setting left unset. Returns `TaskData`."""
-        if (train_config.average_last or 0) > 1:
-            raise ValueError(
-                f"average_last={train_config.average_last}: checkpoint averaging is scored "
-                "on decoded translations, so it is for task 'translate' only; drop "
-                "--average-last."
-            )
         splits = self.read(train_config)
         labels = self.labels(splits)
         builtin = self.built_in(train_config)

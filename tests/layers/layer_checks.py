@@ -5,6 +5,8 @@ layer runs under both mixed-precision policies with float32 variables."""
 import keras
 import numpy as np
 
+from tests.arrays import as_numpy
+
 
 def _call(layer, inputs, call_kwargs):
     return layer(*inputs, **call_kwargs)
@@ -17,7 +19,7 @@ def check_layer(make_layer, inputs, call_kwargs=None, expected_output_shape=None
     # Eager call and config round trip: a layer rebuilt from its config, given the same
     # weights, computes the same outputs.
     layer = make_layer()
-    output = np.asarray(_call(layer, inputs, call_kwargs))
+    output = as_numpy(_call(layer, inputs, call_kwargs))
     if expected_output_shape is not None:
         assert output.shape == expected_output_shape
     config = layer.get_config()
@@ -25,7 +27,7 @@ def check_layer(make_layer, inputs, call_kwargs=None, expected_output_shape=None
     assert clone.get_config() == config
     _call(clone, inputs, call_kwargs)
     clone.set_weights(layer.get_weights())
-    np.testing.assert_allclose(np.asarray(_call(clone, inputs, call_kwargs)), output, atol=1e-6)
+    np.testing.assert_allclose(as_numpy(_call(clone, inputs, call_kwargs)), output, atol=1e-6)
     serialized = keras.saving.serialize_keras_object(layer)
     assert keras.saving.deserialize_keras_object(serialized).get_config() == config
 
@@ -34,15 +36,15 @@ def check_layer(make_layer, inputs, call_kwargs=None, expected_output_shape=None
         keras.Input(shape=x.shape[1:], batch_size=None, dtype=str(x.dtype)) for x in inputs
     ]
     model = keras.Model(symbolic_inputs, _call(layer, symbolic_inputs, call_kwargs))
-    np.testing.assert_allclose(np.asarray(model(inputs)), output, atol=1e-6)
+    np.testing.assert_allclose(as_numpy(model(inputs)), output, atol=1e-6)
 
     # One training step changes every trainable weight.
-    before = [np.array(w) for w in layer.trainable_weights]
+    before = [as_numpy(w) for w in layer.trainable_weights]
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     targets = np.random.default_rng(7).normal(size=output.shape).astype("float32")
     model.fit(inputs, targets, epochs=1, batch_size=len(output), verbose=0)
     moved = [
-        not np.allclose(b, np.asarray(a))
+        not np.allclose(b, as_numpy(a))
         for b, a in zip(before, layer.trainable_weights, strict=True)
     ]
     assert before and all(moved), [
@@ -57,8 +59,8 @@ def check_layer(make_layer, inputs, call_kwargs=None, expected_output_shape=None
         assert all(keras.backend.standardize_dtype(w.dtype) == "float32" for w in mixed.weights)
         mixed.set_weights(layer.get_weights())
         np.testing.assert_allclose(
-            np.asarray(keras.ops.cast(_call(mixed, inputs, call_kwargs), "float32")),
-            np.asarray(_call(layer, inputs, call_kwargs)),
+            as_numpy(keras.ops.cast(_call(mixed, inputs, call_kwargs), "float32")),
+            as_numpy(_call(layer, inputs, call_kwargs)),
             atol=0.25,
         )
     return layer

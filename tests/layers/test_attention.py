@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import keras_transformer as kt
+from tests.arrays import as_numpy
 from tests.layers.layer_checks import check_layer
 
 BATCH, LENGTH, HIDDEN, HEADS = 2, 5, 8, 2
@@ -31,9 +32,9 @@ def _reference(q_in, kv_in, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, heads, keep)
 
 
 def _self_attention_weights(layer):
-    kernel, bias = (np.asarray(w, "float64") for w in layer.qkv_dense.weights)
+    kernel, bias = (as_numpy(w, "float64") for w in layer.qkv_dense.weights)
     third = kernel.shape[1] // 3
-    out_kernel, out_bias = (np.asarray(w, "float64") for w in layer.output_dense.weights)
+    out_kernel, out_bias = (as_numpy(w, "float64") for w in layer.output_dense.weights)
     parts = [
         (kernel[:, i * third : (i + 1) * third], bias[i * third : (i + 1) * third])
         for i in range(3)
@@ -54,10 +55,10 @@ def test_self_attention_equals_numpy_reference(rng, return_scores):
         x.astype("float64"), x.astype("float64"), *_self_attention_weights(layer), HEADS, keep
     )
     output = result["output"] if return_scores else result
-    np.testing.assert_allclose(np.asarray(output), expected, atol=1e-5)
+    np.testing.assert_allclose(as_numpy(output), expected, atol=1e-5)
     if return_scores:
         np.testing.assert_allclose(
-            np.asarray(result["attention_scores"]), expected_weights, atol=1e-6
+            as_numpy(result["attention_scores"]), expected_weights, atol=1e-6
         )
 
 
@@ -68,7 +69,7 @@ def test_fused_and_explicit_paths_give_the_same_numbers(rng):
     explicit = layer(x, padding_mask=np.array([[1, 1, 1, 0, 0]] * 2), return_attention_scores=True)[
         "output"
     ]
-    np.testing.assert_allclose(np.asarray(fused), np.asarray(explicit), atol=1e-6)
+    np.testing.assert_allclose(as_numpy(fused), as_numpy(explicit), atol=1e-6)
 
 
 def test_cross_attention_equals_numpy_reference(rng):
@@ -77,9 +78,9 @@ def test_cross_attention_equals_numpy_reference(rng):
     padding = np.array([[1] * 7, [1, 1, 1, 1, 0, 0, 0]], "float32")
     layer = kt.MultiHeadCrossAttention(num_heads=HEADS, bias_initializer="random_normal")
     output = layer(queries, context, padding_mask=padding)
-    q_w, q_b = (np.asarray(w, "float64") for w in layer.query_dense.weights)
-    kv_w, kv_b = (np.asarray(w, "float64") for w in layer.key_value_dense.weights)
-    o_w, o_b = (np.asarray(w, "float64") for w in layer.output_dense.weights)
+    q_w, q_b = (as_numpy(w, "float64") for w in layer.query_dense.weights)
+    kv_w, kv_b = (as_numpy(w, "float64") for w in layer.key_value_dense.weights)
+    o_w, o_b = (as_numpy(w, "float64") for w in layer.output_dense.weights)
     half = kv_w.shape[1] // 2
     expected, _ = _reference(
         queries.astype("float64"),
@@ -96,7 +97,7 @@ def test_cross_attention_equals_numpy_reference(rng):
         padding[:, None, None, :] > 0,
     )
     assert output.shape == (BATCH, LENGTH, HIDDEN)
-    np.testing.assert_allclose(np.asarray(output), expected, atol=1e-5)
+    np.testing.assert_allclose(as_numpy(output), expected, atol=1e-5)
 
 
 def test_scaled_dot_product_attention_with_course_masks(rng):
@@ -104,23 +105,23 @@ def test_scaled_dot_product_attention_with_course_masks(rng):
     k = rng.normal(size=(3, 4, 6)).astype("float32")
     v = rng.normal(size=(3, 4, 5)).astype("float32")
     tokens = np.array([[3, 4, 0, 0], [1, 1, 1, 1], [2, 0, 0, 0]])
-    mask = np.asarray(kt.create_padding_mask(tokens)) * np.asarray(kt.create_look_ahead_mask(4))
+    mask = as_numpy(kt.create_padding_mask(tokens)) * as_numpy(kt.create_look_ahead_mask(4))
     output, weights = kt.scaled_dot_product_attention(q, k, v, mask=mask)
     expected_weights = _softmax(np.where(mask > 0, q @ k.transpose(0, 2, 1) / np.sqrt(6), -1e9))
-    np.testing.assert_allclose(np.asarray(weights), expected_weights, atol=1e-6)
-    np.testing.assert_allclose(np.asarray(output), expected_weights @ v, atol=1e-5)
-    assert np.all(np.asarray(weights)[mask == 0] == 0)
+    np.testing.assert_allclose(as_numpy(weights), expected_weights, atol=1e-6)
+    np.testing.assert_allclose(as_numpy(output), expected_weights @ v, atol=1e-5)
+    assert np.all(as_numpy(weights)[mask == 0] == 0)
 
 
 def test_attention_dropout_only_in_training(rng):
     x = rng.normal(size=(BATCH, LENGTH, HIDDEN)).astype("float32")
     layer = kt.MultiHeadSelfAttention(num_heads=HEADS, dropout=0.5)
-    inference = np.asarray(layer(x, training=False))
+    inference = as_numpy(layer(x, training=False))
     no_dropout = kt.MultiHeadSelfAttention(num_heads=HEADS)
     no_dropout(x)
     no_dropout.set_weights(layer.get_weights())
-    np.testing.assert_allclose(inference, np.asarray(no_dropout(x)), atol=1e-6)
-    assert not np.allclose(np.asarray(layer(x, training=True)), inference, atol=1e-3)
+    np.testing.assert_allclose(inference, as_numpy(no_dropout(x)), atol=1e-6)
+    assert not np.allclose(as_numpy(layer(x, training=True)), inference, atol=1e-3)
 
 
 def test_implicit_keras_mask_is_honoured(rng):
@@ -130,11 +131,9 @@ def test_implicit_keras_mask_is_honoured(rng):
     )
     x = embedding(tokens)
     layer = kt.MultiHeadSelfAttention(num_heads=HEADS)
-    implicit = np.asarray(layer(x))
-    explicit = np.asarray(
-        layer(keras.ops.convert_to_tensor(np.asarray(x)), padding_mask=tokens != 0)
-    )
-    unmasked = np.asarray(layer(keras.ops.convert_to_tensor(np.asarray(x))))
+    implicit = as_numpy(layer(x))
+    explicit = as_numpy(layer(keras.ops.convert_to_tensor(as_numpy(x)), padding_mask=tokens != 0))
+    unmasked = as_numpy(layer(keras.ops.convert_to_tensor(as_numpy(x))))
     np.testing.assert_allclose(implicit, explicit, atol=1e-6)
     assert not np.allclose(implicit, unmasked, atol=1e-3)
 
@@ -143,14 +142,14 @@ def test_implicit_keras_mask_is_honoured(rng):
 def test_self_attention_cache_equals_full_causal_pass(rng, chunks):
     x = rng.normal(size=(BATCH, LENGTH, HIDDEN)).astype("float32")
     layer = kt.MultiHeadSelfAttention(num_heads=HEADS)
-    full = np.asarray(layer(x, use_causal_mask=True))
+    full = as_numpy(layer(x, use_causal_mask=True))
     cache = layer.initial_cache(BATCH, LENGTH)
     outputs, start = [], 0
     for size in chunks:
         output, cache = layer(
             x[:, start : start + size], use_causal_mask=True, cache=cache, cache_update_index=start
         )
-        outputs.append(np.asarray(output))
+        outputs.append(as_numpy(output))
         start += size
     np.testing.assert_allclose(np.concatenate(outputs, axis=1), full, atol=1e-5)
 
@@ -169,7 +168,7 @@ def test_cache_with_scores_returns_named_results(rng):
     assert set(results) == {"output", "attention_scores", "cache"}
     scores, cache = results["attention_scores"], results["cache"]
     assert scores.shape == (BATCH, HEADS, 1, 4) and cache.shape == (BATCH, 2, 4, HEADS, 4)
-    np.testing.assert_allclose(np.asarray(scores)[..., 1:], 0.0)
+    np.testing.assert_allclose(as_numpy(scores)[..., 1:], 0.0)
 
 
 def test_cross_attention_cache_equals_context_call(rng):
@@ -177,9 +176,9 @@ def test_cross_attention_cache_equals_context_call(rng):
     context = rng.normal(size=(BATCH, SOURCE_LENGTH, SOURCE_DIM)).astype("float32")
     padding = np.array([[1] * 7, [1, 1, 0, 0, 0, 0, 0]])
     layer = kt.MultiHeadCrossAttention(num_heads=HEADS)
-    direct = np.asarray(layer(queries, context, padding_mask=padding))
+    direct = as_numpy(layer(queries, context, padding_mask=padding))
     cached = layer(queries, cache=layer.compute_cache(context), padding_mask=padding)
-    np.testing.assert_allclose(np.asarray(cached), direct, atol=1e-6)
+    np.testing.assert_allclose(as_numpy(cached), direct, atol=1e-6)
 
 
 def test_hidden_size_not_divisible_by_heads_is_a_clear_error():
@@ -245,6 +244,6 @@ def test_a_query_with_no_visible_key_gets_nothing_whatever_the_padding(rng):
         results = layer(x, padding_mask=np.zeros((1, length)), return_attention_scores=True)
         output, scores = results["output"], results["attention_scores"]
         fused = layer(x, padding_mask=np.zeros((1, length)))
-        np.testing.assert_allclose(np.asarray(output), 0.0, atol=1e-6)
-        np.testing.assert_allclose(np.asarray(fused), 0.0, atol=1e-6)
-        np.testing.assert_allclose(np.asarray(scores), 0.0)
+        np.testing.assert_allclose(as_numpy(output), 0.0, atol=1e-6)
+        np.testing.assert_allclose(as_numpy(fused), 0.0, atol=1e-6)
+        np.testing.assert_allclose(as_numpy(scores), 0.0)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import keras_transformer as kt
+from tests.arrays import as_numpy
 from tests.layers.layer_checks import check_layer
 
 VOCAB, MAX_LENGTH, HIDDEN, HEADS, FFN = 13, 10, 8, 2, 12
@@ -15,7 +16,7 @@ def _pad(tokens, extra):
 
 
 def _real(output, tokens):
-    return np.asarray(output)[:, : tokens.shape[1]][tokens != 0]
+    return as_numpy(output)[:, : tokens.shape[1]][tokens != 0]
 
 
 def _seq2seq_model(num_blocks=2, normalize_first=False):
@@ -52,21 +53,21 @@ def test_explicit_masks_make_padding_invisible(rng):
             encoder_padding_mask=source_tokens != 0,
         )
 
-    reference = np.asarray(run(encoder_outputs, SOURCE, targets))
+    reference = as_numpy(run(encoder_outputs, SOURCE, targets))
     noise = rng.normal(size=(2, 3, HIDDEN)).astype("float32")  # padding positions hold garbage
-    padded = np.asarray(run(np.concatenate([encoder_outputs, noise], 1), _pad(SOURCE, 3), targets))
+    padded = as_numpy(run(np.concatenate([encoder_outputs, noise], 1), _pad(SOURCE, 3), targets))
     np.testing.assert_allclose(padded, reference, atol=1e-5)
-    unmasked = np.asarray(block(targets, np.concatenate([encoder_outputs, noise], 1)))
+    unmasked = as_numpy(block(targets, np.concatenate([encoder_outputs, noise], 1)))
     assert np.abs(unmasked - reference).max() > 1e-3  # the mask is what makes it invariant
 
 
 def test_a_future_target_token_never_changes_earlier_outputs():
     model = _seq2seq_model()
-    reference = np.asarray(model([SOURCE, TARGET]))
+    reference = as_numpy(model([SOURCE, TARGET]))
     for position in range(TARGET.shape[1]):
         changed = TARGET.copy()
         changed[:, position] = 11
-        output = np.asarray(model([SOURCE, changed]))
+        output = as_numpy(model([SOURCE, changed]))
         np.testing.assert_allclose(output[:, :position], reference[:, :position], atol=1e-6)
         assert np.abs(output[0, position] - reference[0, position]).max() > 1e-4
 
@@ -80,7 +81,7 @@ def test_cached_decoding_equals_the_full_causal_pass(rng, chunks, normalize_firs
     encoder_outputs = rng.normal(size=(2, 5, HIDDEN)).astype("float32")
     encoder_mask = SOURCE != 0
     targets = rng.normal(size=(2, 6, HIDDEN)).astype("float32")
-    full = np.asarray(block(targets, encoder_outputs, encoder_padding_mask=encoder_mask))
+    full = as_numpy(block(targets, encoder_outputs, encoder_padding_mask=encoder_mask))
 
     cache = block.initial_self_attention_cache(batch_size=2, max_length=8)  # longer than needed
     cross_cache = block.compute_cross_attention_cache(encoder_outputs)
@@ -93,7 +94,7 @@ def test_cached_decoding_equals_the_full_causal_pass(rng, chunks, normalize_firs
             self_attention_cache=cache,
             self_attention_cache_update_index=keras.ops.convert_to_tensor(start),
         )
-        outputs.append(np.asarray(output))
+        outputs.append(as_numpy(output))
         start += size
     np.testing.assert_allclose(np.concatenate(outputs, axis=1), full, atol=1e-5)
 
@@ -104,7 +105,7 @@ def test_cached_decoding_inside_a_compiled_loop(rng):
     block = kt.DecoderBlock(HEADS, FFN)
     encoder_outputs = rng.normal(size=(2, 5, HIDDEN)).astype("float32")
     targets = rng.normal(size=(2, 6, HIDDEN)).astype("float32")
-    full = np.asarray(block(targets, encoder_outputs))
+    full = as_numpy(block(targets, encoder_outputs))
 
     @tf.function
     def decode(targets, encoder_outputs):
@@ -127,7 +128,7 @@ def test_cached_decoding_inside_a_compiled_loop(rng):
         )
         return tf.transpose(outputs.stack(), (1, 0, 2))
 
-    np.testing.assert_allclose(np.asarray(decode(targets, encoder_outputs)), full, atol=1e-5)
+    np.testing.assert_allclose(as_numpy(decode(targets, encoder_outputs)), full, atol=1e-5)
 
 
 def test_attention_scores_of_both_attentions(rng):
@@ -135,9 +136,7 @@ def test_attention_scores_of_both_attentions(rng):
     encoded = embedding(SOURCE)
     scores = kt.DecoderBlock(HEADS, FFN)(embedding(TARGET), encoded, return_attention_scores=True)
     output = scores["output"]
-    self_scores, cross_scores = (
-        np.asarray(scores[k]) for k in ("self_attention", "cross_attention")
-    )
+    self_scores, cross_scores = (as_numpy(scores[k]) for k in ("self_attention", "cross_attention"))
     assert output.shape == (2, 4, HIDDEN)
     assert self_scores.shape == (2, HEADS, 4, 4) and cross_scores.shape == (2, HEADS, 4, 5)
     assert np.all(self_scores[..., np.triu_indices(4, 1)[0], np.triu_indices(4, 1)[1]] == 0)

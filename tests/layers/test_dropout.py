@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from keras_transformer.layers import Dropout
 from keras_transformer.layers.dropout import dropout, dropout_threshold
+from tests.arrays import as_numpy
 
 
 def _dropped(x, rate, seed=0, noise_shape=None):
@@ -63,9 +64,9 @@ def test_limits_and_noise_shape():
 def test_layer_is_identity_at_inference_and_reproducible_by_seed():
     x = np.random.default_rng(0).normal(size=(3, 50)).astype("float32")
     layer = Dropout(0.25, seed=11)
-    assert np.array_equal(np.asarray(layer(x)), x)
-    first = np.asarray(Dropout(0.25, seed=11)(x, training=True))
-    again = np.asarray(Dropout(0.25, seed=11)(x, training=True))
+    assert np.array_equal(as_numpy(layer(x)), x)
+    first = as_numpy(Dropout(0.25, seed=11)(x, training=True))
+    again = as_numpy(Dropout(0.25, seed=11)(x, training=True))
     assert np.array_equal(first, again)
     clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
     assert type(clone) is Dropout and clone.get_config() == layer.get_config()

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import keras_transformer as kt
+from tests.arrays import as_numpy
 from tests.layers.layer_checks import check_layer
 
 VOCAB, MAX_LENGTH, HIDDEN, HEADS, FFN = 13, 9, 8, 2, 12
@@ -19,7 +20,7 @@ def _encoder_model(normalize_first, num_blocks=3):
 
 
 def _real(output, tokens):
-    return np.asarray(output)[: tokens.shape[0], : tokens.shape[1]][tokens != 0]
+    return as_numpy(output)[: tokens.shape[0], : tokens.shape[1]][tokens != 0]
 
 
 @pytest.mark.parametrize("normalize_first", [False, True], ids=["post-norm", "pre-norm"])
@@ -61,15 +62,15 @@ def test_mask_travels_through_the_stack():
     x = kt.PositionalEmbedding(VOCAB, MAX_LENGTH, HIDDEN)(TOKENS)
     for _ in range(3):
         x = kt.EncoderBlock(HEADS, FFN)(x)
-    np.testing.assert_array_equal(np.asarray(x._keras_mask), TOKENS != 0)
+    np.testing.assert_array_equal(as_numpy(x._keras_mask), TOKENS != 0)
 
 
 def test_post_norm_outputs_are_normalized_and_pre_norm_are_not(rng):
     x = 3.0 * rng.normal(size=(2, 5, HIDDEN)).astype("float32") + 1.0
-    post = np.asarray(kt.EncoderBlock(HEADS, FFN)(x))
+    post = as_numpy(kt.EncoderBlock(HEADS, FFN)(x))
     np.testing.assert_allclose(post.mean(-1), 0.0, atol=1e-4)
     np.testing.assert_allclose(post.std(-1), 1.0, atol=1e-2)
-    pre = np.asarray(kt.EncoderBlock(HEADS, FFN, normalize_first=True)(x))
+    pre = as_numpy(kt.EncoderBlock(HEADS, FFN, normalize_first=True)(x))
     assert np.abs(pre.mean(-1)).max() > 0.1
 
 
@@ -79,8 +80,8 @@ def test_return_attention_scores_respects_padding():
     assert set(results) == {"output", "self_attention"}
     output, scores = results["output"], results["self_attention"]
     assert output.shape == (2, 5, HIDDEN) and scores.shape == (2, HEADS, 5, 5)
-    np.testing.assert_allclose(np.asarray(scores).sum(-1), 1.0, atol=1e-5)
-    assert np.all(np.asarray(scores)[1, :, :, 2:] == 0)
+    np.testing.assert_allclose(as_numpy(scores).sum(-1), 1.0, atol=1e-5)
+    assert np.all(as_numpy(scores)[1, :, :, 2:] == 0)
 
 
 def test_hidden_size_not_divisible_by_heads_is_a_clear_error():
@@ -117,6 +118,6 @@ def test_layer_checks(rng, normalize_first):
 def test_attention_mask_is_an_alternative_to_the_padding_mask(rng):
     x = rng.normal(size=(2, 5, HIDDEN)).astype("float32")
     block = kt.EncoderBlock(HEADS, FFN)
-    by_padding = np.asarray(block(x, padding_mask=TOKENS != 0))
-    by_attention = np.asarray(block(x, attention_mask=kt.create_padding_mask(TOKENS)))
+    by_padding = as_numpy(block(x, padding_mask=TOKENS != 0))
+    by_attention = as_numpy(block(x, attention_mask=kt.create_padding_mask(TOKENS)))
     np.testing.assert_allclose(by_attention, by_padding, atol=1e-6)

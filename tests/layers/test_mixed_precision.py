@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import keras_transformer as kt
+from tests.arrays import as_numpy
 
 POLICIES = ["mixed_bfloat16", "mixed_float16"]
 
@@ -21,7 +22,7 @@ def test_attention_scores_are_a_clean_softmax(policy, rng):
     compute = keras.backend.standardize_dtype(layer.compute_dtype)
     assert keras.backend.standardize_dtype(output.dtype) == compute
     assert keras.backend.standardize_dtype(layer.qkv_dense.kernel.dtype) == "float32"
-    scores = np.asarray(keras.ops.cast(scores, "float32"))
+    scores = as_numpy(keras.ops.cast(scores, "float32"))
     assert np.isfinite(scores).all() and np.all(scores[1, ..., 2:] == 0)
     np.testing.assert_allclose(scores.sum(-1), 1.0, atol=2e-2)
 
@@ -34,7 +35,7 @@ def test_an_all_padding_sequence_stays_finite(policy):
     tokens = np.array([[0, 0, 0], [4, 5, 0]], "int32")
     x = kt.PositionalEmbedding(11, 5, 8)(tokens)
     y = kt.DecoderBlock(2, 12)(x, kt.EncoderBlock(2, 12)(x))
-    assert np.isfinite(np.asarray(keras.ops.cast(y, "float32"))).all()
+    assert np.isfinite(as_numpy(keras.ops.cast(y, "float32"))).all()
 
 
 @pytest.mark.parametrize("policy", POLICIES)

@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from keras_transformer.layers import OutputProjection
+from tests.arrays import as_numpy
 
 BATCH, LENGTH, HIDDEN, VOCAB = 3, 5, 6, 11
 
@@ -37,7 +38,7 @@ def test_logits_are_float32_and_match_the_formula(policy, training, rng):
     x = rng.normal(size=(BATCH, LENGTH, HIDDEN)).astype("float32")
     logits = layer(x, training=training)
     assert keras.backend.standardize_dtype(logits.dtype) == "float32"
-    np.testing.assert_array_equal(np.asarray(logits), np.asarray(_plain_logits(layer, x)))
+    np.testing.assert_array_equal(as_numpy(logits), as_numpy(_plain_logits(layer, x)))
     symbolic = layer(keras.Input((None, HIDDEN)))
     assert symbolic.dtype == "float32" and symbolic.shape == (None, None, VOCAB)
 
@@ -60,7 +61,7 @@ def test_fused_gradients_equal_automatic_differentiation(policy, rng):
     tolerance = 1e-5 if policy == "float32" else 2e-2
     for got, expected in zip(fused, plain, strict=True):
         np.testing.assert_allclose(
-            np.asarray(got), np.asarray(expected), rtol=tolerance, atol=tolerance
+            as_numpy(got), as_numpy(expected), rtol=tolerance, atol=tolerance
         )
     # The gradient of the bias is the column sum of the upstream gradient, in float32.
     np.testing.assert_allclose(fused[2], upstream.numpy().sum(axis=(0, 1)), rtol=1e-5)
@@ -88,7 +89,7 @@ def test_config_round_trip_and_dense_weights_load(rng):
     clone.build((None, None, HIDDEN))
     clone.set_weights(dense.get_weights())
     x = rng.normal(size=(BATCH, LENGTH, HIDDEN)).astype("float32")
-    np.testing.assert_allclose(np.asarray(clone(x)), np.asarray(dense(x)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(as_numpy(clone(x)), as_numpy(dense(x)), rtol=1e-6, atol=1e-6)
     assert [w.path.split("/")[-1] for w in clone.weights] == ["kernel", "bias"]
 
 
@@ -111,7 +112,7 @@ def test_lora_update_is_part_of_the_logits(training, rng):
     logits = layer(x, training=training)
     assert keras.backend.standardize_dtype(logits.dtype) == "float32"
     # Inside the call the LoRA factors are read in bfloat16, hence the tolerance.
-    expected = np.asarray(_plain_logits(layer, x))
-    np.testing.assert_allclose(np.asarray(logits), expected, rtol=3e-2, atol=3e-2)
+    expected = as_numpy(_plain_logits(layer, x))
+    np.testing.assert_allclose(as_numpy(logits), expected, rtol=3e-2, atol=3e-2)
     without_lora = x @ kernel + bias
     assert np.abs(expected - without_lora).max() > 0.1  # the update is really there

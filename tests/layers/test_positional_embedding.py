@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import keras_transformer as kt
+from tests.arrays import as_numpy
 from tests.layers.layer_checks import check_layer
 
 VOCAB, LENGTH, HIDDEN = 11, 6, 8
@@ -21,7 +22,7 @@ def _paper_table(length, depth):
 
 @pytest.mark.parametrize("depth", [8, 7])
 def test_positional_encoding_matches_the_paper(depth):
-    table = np.asarray(kt.positional_encoding(50, depth))
+    table = as_numpy(kt.positional_encoding(50, depth))
     assert table.shape == (1, 50, depth)
     np.testing.assert_allclose(table[0], _paper_table(50, depth), atol=1e-5)
 
@@ -29,8 +30,8 @@ def test_positional_encoding_matches_the_paper(depth):
 def test_embedding_is_scaled_token_vector_plus_position():
     layer = kt.PositionalEmbedding(VOCAB, LENGTH, HIDDEN)
     tokens = np.array([[3, 7, 1, 0], [2, 2, 0, 0]])
-    output = np.asarray(layer(tokens))
-    table = np.asarray(layer.token_embedding.embeddings)
+    output = as_numpy(layer(tokens))
+    table = as_numpy(layer.token_embedding.embeddings)
     expected = table[tokens] * np.sqrt(HIDDEN) + _paper_table(4, HIDDEN)[None]
     np.testing.assert_allclose(output, expected, atol=1e-5)
 
@@ -38,7 +39,7 @@ def test_embedding_is_scaled_token_vector_plus_position():
 def test_mask_zero_emits_padding_mask():
     tokens = np.array([[3, 7, 0], [0, 0, 0]])
     x = kt.PositionalEmbedding(VOCAB, LENGTH, HIDDEN)(tokens)
-    np.testing.assert_array_equal(np.asarray(x._keras_mask), tokens != 0)
+    np.testing.assert_array_equal(as_numpy(x._keras_mask), tokens != 0)
     unmasked = kt.PositionalEmbedding(VOCAB, LENGTH, HIDDEN, mask_zero=False)
     assert unmasked.compute_mask(tokens) is None
 
@@ -47,10 +48,10 @@ def test_mask_zero_emits_padding_mask():
 def test_start_index_gives_the_position_of_cached_decoding(positions):
     layer = kt.PositionalEmbedding(VOCAB, LENGTH, HIDDEN, positions=positions)
     tokens = np.array([[3, 7, 1, 5, 9]])
-    full = np.asarray(layer(tokens))
+    full = as_numpy(layer(tokens))
     for index in range(5):
         step = layer(tokens[:, index : index + 1], start_index=keras.ops.convert_to_tensor(index))
-        np.testing.assert_allclose(np.asarray(step)[:, 0], full[:, index], atol=1e-6)
+        np.testing.assert_allclose(as_numpy(step)[:, 0], full[:, index], atol=1e-6)
 
 
 def test_learned_positions_are_trainable_vectors():
@@ -101,7 +102,7 @@ def test_reverse_gives_logits_tied_to_the_token_embedding(rng):
     layer = kt.PositionalEmbedding(VOCAB, LENGTH, HIDDEN)
     layer(np.array([[1, 2]]))
     hidden = rng.normal(size=(2, 3, HIDDEN)).astype("float32")
-    logits = np.asarray(layer(hidden, reverse=True))
-    table = np.asarray(layer.token_embedding.embeddings)
+    logits = as_numpy(layer(hidden, reverse=True))
+    table = as_numpy(layer.token_embedding.embeddings)
     assert logits.shape == (2, 3, VOCAB)
     np.testing.assert_allclose(logits, hidden @ table.T, atol=1e-5)

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 import keras_transformer as kt
+from tests.arrays import as_numpy
 
 VOCAB, MAX_LENGTH, HIDDEN, HEADS, FFN = 13, 10, 8, 2, 12
 
@@ -30,12 +31,12 @@ def test_keras_file_round_trip_gives_identical_outputs(tmp_path):
     # Train a step so the weights are not the initial ones.
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(True))
     model.fit([source, target], target, epochs=1, verbose=0)
-    expected = np.asarray(model([source, target]))
+    expected = as_numpy(model([source, target]))
 
     path = tmp_path / "model.keras"
     model.save(path)
     restored = keras.saving.load_model(path)  # no custom_objects: every layer is registered
-    np.testing.assert_array_equal(np.asarray(restored([source, target])), expected)
+    np.testing.assert_array_equal(as_numpy(restored([source, target])), expected)
     assert [type(layer).__name__ for layer in restored.layers] == [
         type(layer).__name__ for layer in model.layers
     ]

@@ -9,6 +9,7 @@ import pytest
 
 import keras_transformer as kt
 from keras_transformer.run import Run
+from tests.arrays import as_numpy
 
 SOURCE = np.array([[5, 3, 8, 2, 0, 0], [7, 1, 9, 0, 0, 0]], "int32")
 TARGET = np.array([[2, 9, 4, 6, 10], [2, 3, 5, 8, 4]], "int32")
@@ -32,7 +33,7 @@ def _config(**overrides):
 
 
 def _full(model):
-    return np.asarray(model({"encoder_inputs": SOURCE, "decoder_inputs": TARGET}))
+    return as_numpy(model({"encoder_inputs": SOURCE, "decoder_inputs": TARGET}))
 
 
 def _stepwise(model, chunks):
@@ -41,7 +42,7 @@ def _stepwise(model, chunks):
     logits, start = [], 0
     for size in chunks:
         step, cache = model.decode_step(TARGET[:, start : start + size], start, cache, source_mask)
-        logits.append(np.asarray(step))
+        logits.append(as_numpy(step))
         start += size
     return np.concatenate(logits, axis=1)
 
@@ -69,7 +70,7 @@ def test_attention_scores_are_named_results():
     result = model.decode_step(TARGET, 0, cache, source_mask, return_attention_scores=True)
     assert set(result) == {"logits", "cache", "cross_attention"}
     assert len(result["cross_attention"]) == 2
-    weights = np.asarray(result["cross_attention"][-1])  # (batch, heads, target, source)
+    weights = as_numpy(result["cross_attention"][-1])  # (batch, heads, target, source)
     assert weights.shape == (2, 3, 5, 6)
     assert np.all(weights[1, ..., 3:] == 0)  # the second source has three real tokens
 

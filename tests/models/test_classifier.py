@@ -10,6 +10,7 @@ from keras_transformer.models.classifier import (
     ClassifierConfig,
     count_classifier_parameters,
 )
+from tests.arrays import as_numpy
 
 TOKENS = np.array([[2, 7, 9, 4, 3], [2, 12, 6, 3, 0]], "int32")
 SEGMENTS = np.array([[0, 0, 1, 1, 1], [0, 0, 1, 1, 0]], "int32")
@@ -35,24 +36,24 @@ def _inputs(model, tokens, segments):
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_padding_never_changes_the_prediction(name):
     model = _model(**CONFIGS[name])
-    probabilities = np.asarray(model(_inputs(model, TOKENS, SEGMENTS)))
+    probabilities = as_numpy(model(_inputs(model, TOKENS, SEGMENTS)))
     np.testing.assert_allclose(probabilities.sum(-1), 1.0, atol=1e-6)
     padded = np.pad(TOKENS, [(0, 0), (0, 4)])
     padded_segments = np.pad(SEGMENTS, [(0, 0), (0, 4)])
     np.testing.assert_allclose(
-        np.asarray(model(_inputs(model, padded, padded_segments))), probabilities, atol=1e-5
+        as_numpy(model(_inputs(model, padded, padded_segments))), probabilities, atol=1e-5
     )
-    alone = np.asarray(model(_inputs(model, TOKENS[1:, :4], SEGMENTS[1:, :4])))
+    alone = as_numpy(model(_inputs(model, TOKENS[1:, :4], SEGMENTS[1:, :4])))
     np.testing.assert_allclose(alone[0], probabilities[1], atol=1e-5)
 
 
 def test_the_prediction_depends_on_the_tokens_and_the_segments():
     model = _model(**CONFIGS["pairs"])
-    base = np.asarray(model(_inputs(model, TOKENS, SEGMENTS)))
+    base = as_numpy(model(_inputs(model, TOKENS, SEGMENTS)))
     changed = TOKENS.copy()
     changed[0, 2] = 5
-    assert not np.allclose(np.asarray(model(_inputs(model, changed, SEGMENTS)))[0], base[0])
-    assert not np.allclose(np.asarray(model(_inputs(model, TOKENS, 1 - SEGMENTS)))[0], base[0])
+    assert not np.allclose(as_numpy(model(_inputs(model, changed, SEGMENTS)))[0], base[0])
+    assert not np.allclose(as_numpy(model(_inputs(model, TOKENS, 1 - SEGMENTS)))[0], base[0])
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -62,7 +63,7 @@ def test_keras_round_trip_needs_no_custom_objects(tmp_path, name):
     loaded = keras.saving.load_model(tmp_path / "classifier.keras", compile=False)
     assert isinstance(loaded, Classifier) and loaded.config == model.config
     inputs = _inputs(model, TOKENS, SEGMENTS)
-    np.testing.assert_allclose(np.asarray(loaded(inputs)), np.asarray(model(inputs)), atol=1e-6)
+    np.testing.assert_allclose(as_numpy(loaded(inputs)), as_numpy(model(inputs)), atol=1e-6)
     assert model.count_params() == count_classifier_parameters(model.config)
 
 

@@ -13,6 +13,7 @@ from keras_transformer.models.language_model import (
     LanguageModelConfig,
     count_language_model_parameters,
 )
+from tests.arrays import as_numpy
 
 TOKENS = np.array([[2, 7, 9, 4, 11, 5], [2, 12, 6, 6, 8, 13]], "int32")
 CONFIGS = {
@@ -35,11 +36,11 @@ def _model(**overrides):
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_a_later_token_never_changes_earlier_logits(name):
     model = _model(**CONFIGS[name])
-    full = np.asarray(model(TOKENS))
+    full = as_numpy(model(TOKENS))
     for position in range(1, TOKENS.shape[1]):
         changed = TOKENS.copy()
         changed[:, position] = 3
-        logits = np.asarray(model(changed))
+        logits = as_numpy(model(changed))
         np.testing.assert_allclose(logits[:, :position], full[:, :position], atol=1e-5)
         assert not np.allclose(logits[:, position], full[:, position])
 
@@ -52,9 +53,9 @@ def test_decode_step_equals_the_full_model(name, chunks):
     steps, start = [], 0
     for size in chunks:
         logits, cache = model.decode_step(TOKENS[:, start : start + size], start, cache)
-        steps.append(np.asarray(logits))
+        steps.append(as_numpy(logits))
         start += size
-    np.testing.assert_allclose(np.concatenate(steps, axis=1), np.asarray(model(TOKENS)), atol=1e-4)
+    np.testing.assert_allclose(np.concatenate(steps, axis=1), as_numpy(model(TOKENS)), atol=1e-4)
 
 
 def _uncached_step(model, prompt_ids, length, repeat=1):
@@ -99,7 +100,7 @@ def test_keras_round_trip_needs_no_custom_objects(tmp_path):
     model.save(tmp_path / "lm.keras")
     loaded = keras.saving.load_model(tmp_path / "lm.keras", compile=False)
     assert isinstance(loaded, LanguageModel) and loaded.config == model.config
-    np.testing.assert_allclose(np.asarray(loaded(TOKENS)), np.asarray(model(TOKENS)), atol=1e-6)
+    np.testing.assert_allclose(as_numpy(loaded(TOKENS)), as_numpy(model(TOKENS)), atol=1e-6)
 
 
 def test_the_parameter_count_formula_matches_the_built_model():

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import keras_transformer as kt
+from tests.arrays import as_numpy
 
 SOURCE = np.array([[5, 3, 8, 2, 0], [7, 1, 0, 0, 0]], "int32")
 TARGET = np.array([[2, 9, 4, 6], [2, 3, 0, 0]], "int32")
@@ -60,8 +61,8 @@ def test_shared_embeddings_are_one_layer():
 
 def test_padding_never_changes_the_logits_of_real_positions():
     model = kt.build_transformer(_config())
-    reference = np.asarray(model(_inputs()))
-    padded = np.asarray(
+    reference = as_numpy(model(_inputs()))
+    padded = as_numpy(
         model(_inputs(np.pad(SOURCE, ((0, 0), (0, 4))), np.pad(TARGET, ((0, 0), (0, 3)))))
     )
     real = TARGET != 0
@@ -70,20 +71,20 @@ def test_padding_never_changes_the_logits_of_real_positions():
 
 def test_a_future_target_token_never_changes_earlier_logits():
     model = kt.build_transformer(_config())
-    reference = np.asarray(model(_inputs()))
+    reference = as_numpy(model(_inputs()))
     changed = TARGET.copy()
     changed[:, 2] = 10
     np.testing.assert_allclose(
-        np.asarray(model(_inputs(target=changed)))[:, :2], reference[:, :2], atol=1e-6
+        as_numpy(model(_inputs(target=changed)))[:, :2], reference[:, :2], atol=1e-6
     )
 
 
 def test_keras_round_trip_gives_identical_logits(tmp_path):
     model = kt.build_transformer(_config(share_embeddings=True, target_vocabulary_size=None))
-    expected = np.asarray(model(_inputs()))
+    expected = as_numpy(model(_inputs()))
     model.save(tmp_path / "model.keras")
     restored = keras.saving.load_model(tmp_path / "model.keras")
-    np.testing.assert_array_equal(np.asarray(restored(_inputs())), expected)
+    np.testing.assert_array_equal(as_numpy(restored(_inputs())), expected)
 
 
 def test_mixed_precision_keeps_float32_logits():

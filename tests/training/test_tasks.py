@@ -157,6 +157,16 @@ def test_bad_inputs_are_clear_errors(tmp_path, capsys):
     assert "--share-embeddings: not a setting of the 'lm' task's model" in capsys.readouterr().err
     with pytest.raises(ValueError, match="block_size is a setting of task 'lm'"):
         TrainConfig(block_size=64)
+    # Translation-only settings are refused by the other tasks, not silently ignored.
+    translation_only = {"bleu_tokenize": "char", "validation_sample": 50, "average_last": 3,
+                        "batch_tokens": 512, "padding": "fixed"}  # fmt: skip
+    for name, value in translation_only.items():
+        with pytest.raises(ValueError, match=f"{name} is a setting of task 'translate'"):
+            TrainConfig(task="lm", **{name: value})
+    assert TrainConfig(task="classify", average_last=0, validation_sample=500).task == "classify"
+    argv = ["train", "--task", "classify", "--out", str(tmp_path / "y"), "--bleu-tokenize", "char"]
+    assert cli.main(argv) == 2
+    assert "(--bleu-tokenize), or train with task='translate'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="selection_metric must be one of"):
         TrainConfig(task="lm", selection_metric="chrf")
 
