@@ -36,6 +36,8 @@ BACKEND = keras.backend.backend()
 # Dense bfloat16 peaks (TFLOP/s) by device name; float32 runs use the same denominator
 # (TF32 tensor cores on these chips), stated as such in the output.
 KNOWN_PEAKS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}
+# Memory bandwidths (TB/s) by device name, for --cost-analysis (H100 SXM, H200, A100 80 GB).
+KNOWN_BANDWIDTHS = {"H100": 3.35, "H200": 4.8, "A100": 2.0}
 
 
 def device_name():
@@ -96,8 +98,29 @@ def forward_flops(config, batch, source_length, target_length):
     return 2 * (n * (encoder + decoder) + target * d * v)
 
 
-def training_step(config, batch, length, precision, jit, steps, warmup):
-    """`(median seconds per step, FLOPs per step)` of `model.fit` on synthetic ids."""
+def xla_cost(model, batch, length):
+    """XLA's own estimate of the compiled training step on this device (JAX): `(FLOPs, bytes
+    accessed)`. Bytes over the memory bandwidth bound the step time from below when the step
+    is memory-bound. (On a CPU, XLA converts bfloat16 around every matrix product, so a CPU
+    estimate says little about a GPU's.)"""
+    import jax
+
+    state = (
+        [v.value for v in model.trainable_variables],
+        [v.value for v in model.non_trainable_variables],
+        [v.value for v in model.optimizer.variables],
+        [v.value for v in model.metrics_variables],
+    )
+    ids = jax.ShapeDtypeStruct((batch, length), "int32")
+    data = ({"encoder_inputs": ids, "decoder_inputs": ids}, ids)
+    cost = jax.jit(model.train_step).lower(state, data).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, list) else cost
+    return cost["flops"], cost["bytes accessed"]
+
+
+def training_step(config, batch, length, precision, jit, steps, warmup, cost_analysis=False):
+    """`(median seconds per step, FLOPs per step, XLA's (FLOPs, bytes) or None)` of
+    `model.fit` on synthetic ids."""
     keras.config.set_dtype_policy(precision)
     keras.utils.set_random_seed(0)
     model = Transformer(config)
@@ -113,8 +136,10 @@ def training_step(config, batch, length, precision, jit, steps, warmup):
     timer = StepTimer()
     model.fit(inputs, ids[:, 1:], batch_size=batch, epochs=1, callbacks=[timer], verbose=0,
               shuffle=False)  # fmt: skip
+    cost = xla_cost(model, batch, length) if cost_analysis and jit and BACKEND == "jax" else None
     keras.config.set_dtype_policy("float32")
-    return statistics.median(timer.times[warmup:]), 3 * forward_flops(config, batch, length, length)
+    flops = 3 * forward_flops(config, batch, length, length)
+    return statistics.median(timer.times[warmup:]), flops, cost
 
 
 def greedy(model, source_ids, steps):
@@ -192,6 +217,10 @@ def main():
     parser.add_argument("--skip-training", action="store_true", help="generation only")
     parser.add_argument("--skip-generation", action="store_true", help="training only")
     parser.add_argument("--dropout", type=float, help="override the preset's dropout")
+    parser.add_argument("--cost-analysis", action="store_true",
+                        help="JAX: also print XLA's FLOPs and bytes accessed per compiled step, "
+                        "and the step time that bandwidth allows")  # fmt: skip
+    parser.add_argument("--bandwidth", type=float, help="memory TB/s (default: known devices)")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     length = max(args.length, args.new_tokens)
@@ -215,6 +244,8 @@ def main():
     print(f"model: {preset} ({config.num_layers}+{config.num_layers} layers, hidden "
           f"{config.hidden_dim}), vocabulary {config.vocabulary_size}; batch {args.batch} x "
           f"{args.length} tokens per side; peak {peak:.3g} TFLOP/s ({peak_source})")  # fmt: skip
+    bandwidth = args.bandwidth or next((b for k, b in KNOWN_BANDWIDTHS.items() if k in name), None)
+    costs = []
     results = {"backend": BACKEND, "device": name, "peak_tflops": peak, "training": [],
                "generation": []}  # fmt: skip
     modes = [jit for jit, skip in ((True, args.no_jit_on), (False, args.no_jit_off)) if not skip]
@@ -227,7 +258,8 @@ def main():
              if not args.no_jit_on]  # fmt: skip
     for precision, jit, batch in [] if args.skip_training else runs:
         steps, warmup = (args.steps, args.warmup) if jit else (3, 2)
-        seconds, flops = training_step(config, batch, args.length, precision, jit, steps, warmup)
+        seconds, flops, cost = training_step(config, batch, args.length, precision, jit, steps,
+                                             warmup, args.cost_analysis)  # fmt: skip
         tokens = 2 * batch * args.length / seconds
         tflops = flops / seconds / 1e12
         row = dict(precision=precision, jit=jit, batch=batch, ms_per_step=1000 * seconds,
@@ -235,6 +267,15 @@ def main():
         results["training"].append(row)
         shown = f"{1000 * seconds:.1f} | {tokens:,.0f} | {tflops:.1f} | {100 * row['mfu']:.1f} %"
         print(f"| {precision} | {'on' if jit else 'off'} | {batch} | {shown} |", flush=True)
+        if cost is not None:
+            row.update(xla_flops=cost[0], xla_bytes=cost[1])
+            note = f"XLA: {cost[0] / 1e12:.3g} TFLOP, {cost[1] / 1e9:.3g} GB accessed per step"
+            if bandwidth:
+                row["memory_bound_ms"] = cost[1] / (bandwidth * 1e12) * 1000
+                note += f", {row['memory_bound_ms']:.3g} ms at {bandwidth:g} TB/s"
+            costs.append(f"{precision}, batch {batch}: {note}")
+    for line in costs:
+        print(line)
     print(f"\ncached greedy generation, {args.new_tokens} new tokens, source of {args.length}:")
     print("| precision | compiled | batch | tokens/s |\n|---|---|---|---|")
     for precision in ("mixed_bfloat16", "float32") if not args.skip_generation else ():

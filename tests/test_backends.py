@@ -82,6 +82,10 @@ for index in range(5):
     steps.append(ops.convert_to_numpy(step_logits))
 out["cache_change"] = float(np.abs(np.concatenate(steps, axis=1) - logits).max())
 
+from keras_transformer.training.schedules import TransformerSchedule
+
+schedule = TransformerSchedule(hidden_dim=16, warmup_steps=4, steps_per_update=2)
+out["schedule"] = [float(ops.convert_to_numpy(schedule(step))) for step in (0, 1, 2, 7, 99)]
 model.compile("adam", MaskedSparseCategoricalCrossentropy(0.1), metrics=[MaskedAccuracy()])
 history = model.fit({"encoder_inputs": source, "decoder_inputs": target}, target, epochs=3,
                     batch_size=2, verbose=0)
@@ -95,8 +99,13 @@ base = ops.convert_to_numpy(lm(tokens))
 changed = tokens.copy(); changed[:, 5] = (changed[:, 5] + 1) % 30
 later = ops.convert_to_numpy(lm(changed))
 out["lm_causal_change"] = float(np.abs(later[:, :5] - base[:, :5]).max())
-lm.compile("adam", MaskedSparseCategoricalCrossentropy(0.0))
-out["lm_fit"] = lm.fit(tokens[:, :-1], tokens[:, 1:], epochs=1, verbose=0).history["loss"]
+# The schedule drives an optimizer that accumulates 2 batches per update.
+optimizer = keras.optimizers.Adam(schedule, beta_2=0.98, epsilon=1e-9,
+                                  gradient_accumulation_steps=2)
+lm.compile(optimizer, MaskedSparseCategoricalCrossentropy(0.0))
+out["lm_fit"] = lm.fit(tokens[:, :-1], tokens[:, 1:], batch_size=1, epochs=2,
+                       verbose=0).history["loss"]
+out["lm_updates"] = int(ops.convert_to_numpy(optimizer.iterations))
 classifier = kt.Classifier(kt.ClassifierConfig.preset("tiny", vocabulary_size=30,
                                                      num_classes=3, hidden_dim=16))
 ids = np.concatenate([np.full((2, 1), 2), tokens], axis=1).astype("int32")
@@ -178,7 +187,11 @@ def test_layers_and_models_run_without_tensorflow(backend):
     assert out["cache_change"] < 1e-4
     assert out["fit_losses"][-1] < out["fit_losses"][0]
     assert np.isfinite(out["lm_fit"]).all() and np.isfinite(out["classifier_fit"]).all()
+    assert out["lm_updates"] == 2  # 4 batches of 1, 2 updates (the schedule gets batches)
     assert out["fused_gradient_moved"] > 1e-3 and out["fused_gradient_change"] < 1e-5
+    # The paper's schedule, counting updates of 2 batches: 16^-0.5 * min(n^-0.5, n * 4^-1.5).
+    expected = [0.25 * min(n**-0.5, n * 4**-1.5) for n in (1, 1, 2, 4, 50)]
+    np.testing.assert_allclose(out["schedule"], expected, rtol=1e-6)
     for name in ("error_Translator", "error_DecodingOptions", "error_data"):
         assert "needs TensorFlow" in out[name] and "pip install" in out[name], out[name]
         assert "keras_transformer.layers" in out[name]
@@ -253,22 +266,28 @@ def test_layer_and_model_tests_pass_under(backend):
     assert "skipped" not in result.stdout, result.stdout[-2000:]
 
 
-@pytest.mark.parametrize(("backend", "flag"), [("jax", "--no-jit-off"), ("torch", "--no-jit-on")])
-def test_gpu_benchmark_runs_without_tensorflow(backend, flag, tmp_path):
+@pytest.mark.parametrize(
+    ("backend", "flags"),
+    [("jax", "--no-jit-off', '--cost-analysis', '--bandwidth', '4.8"), ("torch", "--no-jit-on")],
+)
+def test_gpu_benchmark_runs_without_tensorflow(backend, flags, tmp_path):
     """benchmarks/gpu.py, smoke-sized, in a process without TensorFlow: what the GPU machine
     runs under JAX (compiled), and PyTorch's eager path (Keras's default there)."""
     script = NO_TENSORFLOW + (
-        "sys.argv = ['gpu.py', '--smoke', '{flag}', '--json', '{out}']\n"
+        "sys.argv = ['gpu.py', '--smoke', '{flags}', '--json', '{out}']\n"
         "sys.path.insert(0, 'benchmarks')\n"
         "import runpy\n"
         "runpy.run_path('benchmarks/gpu.py', run_name='__main__')\n"
         "import json\n"
         "print('RESULT ' + open('{out}').read().replace(chr(10), ''))\n"
-    ).format(flag=flag, out=tmp_path / "results.json")
+    ).format(flags=flags, out=tmp_path / "results.json")
     results = _run(script, backend=backend)
     assert results["backend"] == backend
     (row,) = [r for r in results["training"] if r["precision"] == "float32"]
     assert row["jit"] == (backend == "jax") and row["ms_per_step"] > 0 and 0 < row["mfu"] < 1
+    if backend == "jax":  # XLA's estimate of the compiled step, and the time bandwidth allows
+        assert row["xla_flops"] > 0.5 * row["tflops"] * row["ms_per_step"] * 1e9
+        assert row["xla_bytes"] > 0 and row["memory_bound_ms"] > 0
     generated = {
         (r["precision"], r["batch"]): r["tokens_per_second"] for r in results["generation"]
     }
