@@ -58,6 +58,7 @@ assert keras.backend.backend() == os.environ["KERAS_BACKEND"]
 assert "tensorflow" not in sys.modules
 out = {}
 rng = np.random.default_rng(0)
+keras.utils.set_random_seed(0)  # the same weights and dropout every run
 
 # A Transformer: forward pass, padding invariance, model.fit on NumPy arrays.
 config = kt.TransformerConfig.preset("tiny", vocabulary_size=30, sequence_length=16,
