@@ -14,6 +14,9 @@ Public API (see the README for a tour):
   `create_look_ahead_mask`, `scaled_dot_product_attention`.
 """
 
+# First: in the `keras-transformer` process only, TensorFlow's start-up logging is hidden
+# before Keras imports TensorFlow (a no-op anywhere else; see the module).
+from keras_transformer import cli_startup  # noqa: F401
 from keras_transformer.layers import (
     DecoderBlock,
     EncoderBlock,

@@ -7,6 +7,18 @@ import sys
 import types
 import typing
 
+from keras_transformer import cli_types
+from keras_transformer.cli_types import (
+    finite_float,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    probability,
+    seed,
+)
+
+VERBOSE_HELP = "show TensorFlow's own start-up and device messages (hidden by default)"
 # Fields whose flags are spelled out by hand or that the data decides, not generated from
 # the dataclasses.
 _MANUAL = {"corpus", "out", "task", "vocabulary_size", "target_vocabulary_size", "num_classes",
@@ -53,6 +65,9 @@ def _add_dataclass_flags(parser, classes, title):
             kind = _field_type(field)
             if kind is bool:
                 group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+            elif kind in (int, float):
+                group.add_argument(flag, type=cli_types.field_type(field.name, kind),
+                                   default=None, metavar=field.name.upper())  # fmt: skip
             else:
                 group.add_argument(flag, type=kind, default=None, metavar=field.name.upper())
 
@@ -153,27 +168,26 @@ def _decoding_options(args):
 
 def _add_decoding_flags(parser):
     group = parser.add_argument_group("decoding (default: beam search, 4 beams, alpha 0.6)")
-    group.add_argument("--beam-width", "--beam", type=int, metavar="N", dest="beam_width",
+    group.add_argument("--beam-width", "--beam", type=positive_int, metavar="N",
+                       dest="beam_width",
                        help="beam search with N beams (4); --beam is the older name")  # fmt: skip
     group.add_argument("--greedy", action="store_true", help="greedy decoding instead of beams")
-    group.add_argument("--alpha", type=float, default=0.6, help="beam length penalty (0.6)")
+    group.add_argument("--alpha", type=finite_float, default=0.6, help="beam length penalty (0.6)")
     group.add_argument("--sample", action="store_true", help="sample instead of the best token")
-    group.add_argument("--top-k", type=int, help="sample from the K most likely tokens")
-    group.add_argument("--top-p", type=float, help="sample from the top-P probability mass")
-    group.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
-    group.add_argument("--sampling-seed", "--seed", type=int, default=0, dest="sampling_seed",
+    _add_sampling_numbers(group, temperature=1.0)
+    group.add_argument("--sampling-seed", "--seed", type=seed, default=0, dest="sampling_seed",
                        help="the seed of --sample (0); --seed is the older name")  # fmt: skip
     _add_output_flags(group)
 
 
 def _add_output_flags(group):
     """The flags every decoding command shares: output lengths, repeats, XLA."""
-    group.add_argument("--max-length", type=int, help="most tokens to generate (a cap)")
-    group.add_argument("--max-length-a", type=float, default=1.5, metavar="A",
+    group.add_argument("--max-length", type=positive_int, help="most tokens to generate (a cap)")
+    group.add_argument("--max-length-a", type=non_negative_float, default=1.5, metavar="A",
                        help="at most A * source tokens + B new tokens (default: 1.5)")  # fmt: skip
-    group.add_argument("--max-length-b", type=int, default=10, metavar="B",
+    group.add_argument("--max-length-b", type=non_negative_int, default=10, metavar="B",
                        help="see --max-length-a (default: 10)")  # fmt: skip
-    group.add_argument("--no-repeat-ngram-size", type=int, metavar="N",
+    group.add_argument("--no-repeat-ngram-size", type=non_negative_int, metavar="N",
                        help="never repeat an n-gram of N tokens (0: off; default: 3, but off "
                        "for a character tokenizer)")  # fmt: skip
     group.add_argument(
@@ -305,11 +319,18 @@ def _generation_options(args):
 
 def _add_sampling_flags(group):
     group.add_argument("--sample", action="store_true", help="sample from the whole distribution")
-    group.add_argument("--top-k", type=int, help="sample from the K most likely tokens")
-    group.add_argument("--top-p", type=float, help="sample from the top-P probability mass")
-    group.add_argument("--temperature", type=float, help="sampling temperature")
-    group.add_argument("--sampling-seed", "--seed", type=int, default=0, dest="sampling_seed",
+    _add_sampling_numbers(group, temperature=None)
+    group.add_argument("--sampling-seed", "--seed", type=seed, default=0, dest="sampling_seed",
                        help="the seed of sampling (0)")  # fmt: skip
+
+
+def _add_sampling_numbers(group, temperature):
+    group.add_argument("--top-k", type=non_negative_int,
+                       help="sample from the K most likely tokens (0: all)")  # fmt: skip
+    group.add_argument("--top-p", type=probability,
+                       help="sample from the top-P probability mass, P in (0, 1]")  # fmt: skip
+    group.add_argument("--temperature", type=positive_float, default=temperature,
+                       help="sampling temperature (> 0)")  # fmt: skip
 
 
 def _generate(args):
@@ -442,6 +463,7 @@ def build_parser():
         description="The Transformer of 'Attention Is All You Need' for Keras 3.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     info = commands.add_parser("info", help="versions of the stack and the devices found")
@@ -474,7 +496,11 @@ def build_parser():
         f"classify: {', '.join(CLASSIFIER_PRESETS)}",
     )  # fmt: skip
     train.add_argument("--config", help="the model's configuration JSON file (instead of --preset)")
-    train.add_argument("--overwrite", action="store_true", help="replace a finished run")
+    train.add_argument(
+        "--overwrite", action="store_true",
+        help="replace the run in --out (its own files only, once the new corpus is read); a "
+        "directory that is not a run is never written into unless it is empty",
+    )  # fmt: skip
     _add_dataclass_flags(train, TrainConfig, "training")
     _add_dataclass_flags(train, model_configs, "model (overrides the preset)")
     train.set_defaults(handler=_train)
@@ -485,8 +511,8 @@ def build_parser():
     evaluate.add_argument("run_dir", help="a run directory made by `train`")
     evaluate.add_argument("--split", default="test", choices=SPLITS)
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
-    evaluate.add_argument("--batch-size", type=int, default=64)
-    evaluate.add_argument("--limit", type=int, help="evaluate only the first N sources")
+    evaluate.add_argument("--batch-size", type=positive_int, default=64)
+    evaluate.add_argument("--limit", type=positive_int, help="evaluate only the first N sources")
     evaluate.add_argument(
         "--bleu-tokenize", choices=BLEU_TOKENIZATIONS,
         help="sacrebleu's BLEU tokenization (default: the run's, chosen for its target script)",
@@ -499,7 +525,7 @@ def build_parser():
     )
     translate.add_argument("run_dir", help="a run directory made by `train`")
     translate.add_argument("texts", nargs="*", help="sentences; read from stdin when none")
-    translate.add_argument("--batch-size", type=int, default=64)
+    translate.add_argument("--batch-size", type=positive_int, default=64)
     translate.add_argument(
         "--plot-attention", metavar="OUT.png", help="cross-attention heatmaps of the first text"
     )
@@ -521,7 +547,7 @@ def build_parser():
     )  # fmt: skip
     tune.add_argument("--out", required=True, help="the tuning directory (resumable)")
     tune.add_argument("--tuner", choices=TUNER_NAMES, default="random")
-    tune.add_argument("--max-trials", type=int, default=10)
+    tune.add_argument("--max-trials", type=positive_int, default=10)
     tune.add_argument(
         "--objective", choices=OBJECTIVE_NAMES,
         help="what the search optimizes (default: val_masked_accuracy for translate, val_loss, "
@@ -545,16 +571,17 @@ def build_parser():
     group = generate.add_argument_group(
         "generation (default: nucleus sampling, top-p 0.9, temperature 0.8, seed 0)"
     )
-    group.add_argument("--max-new-tokens", type=int, default=64, help="tokens to add (64)")
+    group.add_argument("--max-new-tokens", type=positive_int, default=64,
+                       help="tokens to add (64)")  # fmt: skip
     group.add_argument("--stop", action="append", metavar="TEXT",
                        help="end the continuation before this text (repeatable), e.g. "
                        "--stop $'\\n'")  # fmt: skip
     group.add_argument("--greedy", action="store_true", help="the most likely token each step")
-    group.add_argument("--beam-width", "--beam", type=int, metavar="N", dest="beam_width",
-                       help="beam search with N beams")  # fmt: skip
-    group.add_argument("--alpha", type=float, default=0.6, help="beam length penalty (0.6)")
+    group.add_argument("--beam-width", "--beam", type=positive_int, metavar="N",
+                       dest="beam_width", help="beam search with N beams")  # fmt: skip
+    group.add_argument("--alpha", type=finite_float, default=0.6, help="beam length penalty (0.6)")
     _add_sampling_flags(group)
-    group.add_argument("--no-repeat-ngram-size", type=int, metavar="N",
+    group.add_argument("--no-repeat-ngram-size", type=non_negative_int, metavar="N",
                        help="never repeat an n-gram of N tokens")  # fmt: skip
     group.add_argument("--jit-compile", action=argparse.BooleanOptionalAction, default=True,
                        help="compile the generation loop with XLA (default: on)")  # fmt: skip
@@ -569,7 +596,7 @@ def build_parser():
         help="texts (sentence pairs as 'text_a<TAB>text_b'); read from stdin (one per line) "
         "when none",
     )  # fmt: skip
-    classify.add_argument("--batch-size", type=int, default=64)
+    classify.add_argument("--batch-size", type=positive_int, default=64)
     classify.add_argument(
         "--json", action="store_true", help="one JSON object per text, every label's probability"
     )
@@ -583,28 +610,46 @@ def build_parser():
     export.add_argument("run_dir", help="a run directory made by `train`")
     export.add_argument("export_dir", help="where to write the SavedModel (or the .keras file)")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="saved_model")
-    export.add_argument("--beam-width", "--beam", type=int, metavar="N", dest="beam_width",
+    export.add_argument("--beam-width", "--beam", type=positive_int, metavar="N",
+                        dest="beam_width",
                         help="beam search with N beams (4); --beam is the older name")  # fmt: skip
     export.add_argument("--greedy", action="store_true", help="greedy decoding instead of beams")
-    export.add_argument("--alpha", type=float, default=0.6, help="beam length penalty (0.6)")
+    export.add_argument("--alpha", type=finite_float, default=0.6, help="beam length penalty (0.6)")
     _add_output_flags(export)
     lm = export.add_argument_group(
         "a language-model run (default: nucleus sampling, top-p 0.9, temperature 0.8, seed 0)"
     )
-    lm.add_argument("--max-new-tokens", type=int, default=64, help="tokens to add (64)")
+    lm.add_argument("--max-new-tokens", type=positive_int, default=64,
+                    help="tokens to add (64)")  # fmt: skip
     _add_sampling_flags(lm)
-    export.add_argument("--overwrite", action="store_true", help="replace an existing export")
+    export.add_argument(
+        "--overwrite", action="store_true",
+        help="replace an earlier export of keras-transformer (never a run or other files)",
+    )  # fmt: skip
     export.set_defaults(handler=_export)
+    for command in commands.choices.values():  # `keras-transformer train --verbose` too
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help=VERBOSE_HELP)  # fmt: skip
     return parser
 
 
+def _quiet_libraries(verbose):
+    """TensorFlow's and absl's Python loggers at ERROR unless `verbose` (their C++ start-up
+    logging is hidden before TensorFlow is imported: `keras_transformer.cli_startup`)."""
+    if not verbose:
+        for name in ("tensorflow", "absl"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    _quiet_libraries(verbose="--verbose" in argv)
     try:
         parser = build_parser()  # the command line is the TensorFlow pipeline's
     except ImportError as error:
         print(f"keras-transformer: error: {error}", file=sys.stderr)
         return 2
-    args, extra = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    args, extra = parser.parse_known_args(argv)
     # Texts after an option (`generate RUN --greedy "text"`): argparse leaves them over.
     if extra and isinstance(getattr(args, "texts", None), list):
         args.texts += [e for e in extra if not e.startswith("-")]
@@ -619,3 +664,7 @@ def main(argv=None):
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"keras-transformer {args.command}: error: {error}", file=sys.stderr)
         return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

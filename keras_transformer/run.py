@@ -22,9 +22,15 @@
 
 Every file is written atomically (`keras_transformer.atomic`). Under `--strategy multiworker`
 every worker but the chief writes its own run in `workers/<task>-<index>/` inside the chief's.
+
+`.keras-transformer-run`, written first when a run is prepared, marks the directory as a run:
+`train` writes only into a new or empty directory or a run, and `--overwrite` replaces only a
+run's own files (`RUN_FILES`), and only once the new run's data is read and its settings
+checked. A file of the run that cannot be read raises `DamagedRunFileError`, naming it.
 """
 
 import collections
+import contextlib
 import dataclasses
 import functools
 import json
@@ -33,18 +39,28 @@ import shutil
 
 import keras
 
-from keras_transformer.atomic import atomic_path, write_json
+from keras_transformer.atomic import atomic_path, remove_stale_temporaries, write_json
 from keras_transformer.data.corpus import ExampleSplits, Splits
 from keras_transformer.data.tokenizers import Tokenizer
 from keras_transformer.models import ClassifierConfig, LanguageModelConfig, TransformerConfig
 
+# The file that marks a directory as a run (written first when a run is prepared).
+RUN_MARKER = ".keras-transformer-run"
 # What a run directory holds; `overwrite=True` removes exactly these, nothing else.
 RUN_FILES = (
     "config.json", "train_config.json", "source_tokenizer.json", "target_tokenizer.json",
     "tokenizer.json", "labels.json", "splits", "checkpoints", "backup", "logs", "history.json",
     "training_curves.png", "model.keras", "run.json", "confusion_matrix_train.png",
-    "confusion_matrix_validation.png", "confusion_matrix_test.png",
+    "confusion_matrix_validation.png", "confusion_matrix_test.png", "accounting.json",
+    "workers", RUN_MARKER,
 )  # fmt: skip
+# The directories of a run whose atomic writes a killed process may have left half-done.
+_WRITTEN_DIRECTORIES = (".", "splits", "checkpoints", "backup")
+# Train settings every run's train_config.json holds (recognising runs written before
+# RUN_MARKER).
+_TRAIN_CONFIG_KEYS = ("corpus", "out", "epochs", "seed")
+# What to do about a damaged file, by file (the rest of the run cannot be used without it).
+_RETRAIN = "train the run again: `keras-transformer train ... --out {dir} --overwrite`"
 
 # Settings that may differ when a run resumes: its length and where it is.
 RESUMABLE = ("epochs", "time_budget", "out")
@@ -57,6 +73,26 @@ COMMAND_TASKS = {"translate": "translate", "generate": "lm", "classify": "classi
 _TASK_NAMES = {"translate": "translation", "lm": "language-model", "classify": "classifier"}
 # Model fields the data decides (the tokenizers' vocabularies, the labels).
 _DATA_FIELDS = ("vocabulary_size", "target_vocabulary_size", "num_classes", "segments")
+
+
+class DamagedRunFileError(ValueError):
+    """A file of a run exists but cannot be read (cut short, edited, or not ours)."""
+
+
+@contextlib.contextmanager
+def reading(path, fix):
+    """Turns any failure to read or parse `path` (but its absence) into a
+    `DamagedRunFileError` that names it and says what to do (`fix`)."""
+    try:
+        yield
+    except (FileNotFoundError, DamagedRunFileError):
+        raise
+    except Exception as error:  # parsers (json, h5py, zipfile, Keras) raise many kinds
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        reason = f"{type(error).__name__}: {reason[:200]}" if reason else type(error).__name__
+        raise DamagedRunFileError(
+            f"{path} is damaged and cannot be read ({reason}); {fix}."
+        ) from error
 
 
 class Run:
@@ -75,6 +111,8 @@ class Run:
     ...
     FileNotFoundError: ... is not a run directory (no config.json); train one with ...
     """
+
+    replacing = False  # `create(..., overwrite=True)` found a run that `prepare` replaces
 
     def __init__(self, directory):
         self.directory = pathlib.Path(directory)
@@ -97,27 +135,39 @@ class Run:
 
     @classmethod
     def create(cls, directory, overwrite=False):
-        """The run directory `train` writes to: empty, or an unfinished run to resume.
+        """The run directory `train` writes to: new, empty, or a run (an unfinished one is
+        resumed; a finished one is replaced only with `overwrite`).
+
+        Nothing is removed here: with `overwrite`, `prepare` replaces the run's files
+        (`RUN_FILES`, nothing else) once the new run's data is ready, so a new run that fails
+        before that leaves the old one whole.
 
         Raises:
-            FileExistsError: `directory` holds a finished (or stopped) run and `overwrite`
-                is False. With `overwrite`, the run's files (`RUN_FILES`) are removed and
-                nothing else in the directory is touched.
+            FileExistsError: `directory` is a file, or a directory of other files (not a run:
+                nothing is written into it), or holds a finished (or stopped) run and
+                `overwrite` is False.
+            DamagedRunFileError: its `run.json` is damaged and `overwrite` is False.
         """
         run = cls(directory)
-        if run.status is not None and not overwrite:
+        run.replacing = False
+        if not run.directory.exists():
+            return run
+        if not run.directory.is_dir():
+            raise FileExistsError(
+                f"--out {run.directory} is a file, not a directory; choose another --out."
+            )
+        if not run.is_run:
+            run._check_empty()
+            return run
+        if overwrite:
+            run.replacing = True
+            return run
+        if run.status is not None:
             raise FileExistsError(
                 f"{run.directory} holds a {run.status.get('status')} run. Pass "
                 "overwrite=True (CLI: --overwrite) to replace it, or choose another --out."
             )
-        if overwrite:
-            for name in RUN_FILES:
-                path = run.directory / name
-                if path.is_dir():
-                    shutil.rmtree(path)
-                elif path.exists():
-                    path.unlink()
-            run._forget()
+        run._remove_stale_temporaries()
         return run
 
     def prepare(self, model_config, train_config, source_tokenizer, target_tokenizer, splits,
@@ -128,7 +178,7 @@ class Run:
         `target_tokenizer` is None), written as `tokenizer.json`; a classifier run its
         `labels`, written with their training counts in `labels.json`.
         """
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._replace_files()
         splits.save(self.directory / "splits")
         if target_tokenizer is None:
             source_tokenizer.save(self.directory / "tokenizer.json")
@@ -151,6 +201,51 @@ class Run:
             labels=labels,
         )
 
+    def _replace_files(self):
+        """Makes `directory` a run with none of a run's files yet: the marker first, after
+        removing the files of the run it held (its other files stay)."""
+        if self.directory.exists() and not self.is_run:
+            self._check_empty()
+        elif self.directory.exists():
+            # The workers' runs of a multi-worker run go only with the whole run: they may
+            # be in progress while the chief prepares.
+            kept = () if self.replacing else ("workers",)
+            for name in (n for n in RUN_FILES if n not in kept):
+                path = self.directory / name
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                elif path.exists() or path.is_symlink():
+                    path.unlink()
+            self._remove_stale_temporaries()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / RUN_MARKER).write_text(
+            "This directory is a keras-transformer run: `train --overwrite` replaces the run's "
+            "files here, and no others.\n"
+        )
+        self.replacing = False
+        self._forget()
+
+    def _check_empty(self):
+        """Raises FileExistsError naming what `directory` (not a run) holds, unless it is
+        empty but for the `workers/` of a multi-worker run starting."""
+        found = sorted(p.name for p in self.directory.iterdir())
+        workers = self.directory / "workers"
+        if found == ["workers"] and all(
+            Run(w).is_run or not any(w.iterdir()) for w in workers.iterdir() if w.is_dir()
+        ):
+            found = []
+        if found:
+            listed = ", ".join(found[:8]) + (f" and {len(found) - 8} more" if found[8:] else "")
+            raise FileExistsError(
+                f"--out {self.directory} is not a run directory (no {RUN_MARKER}) and not "
+                f"empty: it holds {listed}. Nothing was written; choose a new or empty "
+                "directory for --out (--overwrite replaces only runs)."
+            )
+
+    def _remove_stale_temporaries(self):
+        for name in _WRITTEN_DIRECTORIES:
+            remove_stale_temporaries(self.directory / name)
+
     def _forget(self):
         for name in ("model_config", "train_config", "source_tokenizer", "target_tokenizer",
                      "splits", "status", "labels"):  # fmt: skip
@@ -163,6 +258,24 @@ class Run:
         return (self.directory / "config.json").is_file()
 
     @property
+    def is_run(self):
+        """Whether `directory` is a run: it has the marker, or (a run written before the
+        marker) a `config.json` and a `train_config.json` with a run's settings."""
+        if (self.directory / RUN_MARKER).is_file():
+            return True
+        train_config = self.directory / "train_config.json"
+        if not (self.prepared and train_config.is_file()):
+            return False
+        try:
+            values = json.loads(train_config.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            return False
+        return isinstance(values, dict) and all(k in values for k in _TRAIN_CONFIG_KEYS)
+
+    def _reading(self, name, fix=_RETRAIN):
+        return reading(self.directory / name, fix.format(dir=self.directory))
+
+    @property
     def task(self):
         """`"translate"`, `"lm"` or `"classify"` (a directory with a model and its
         `config.json` but no `train_config.json` holds a translation model)."""
@@ -172,19 +285,23 @@ class Run:
 
     @functools.cached_property
     def model_config(self):
-        return MODEL_CONFIGS[self.task].from_json(self.directory / "config.json")
+        task = self.task
+        with self._reading("config.json"):
+            return MODEL_CONFIGS[task].from_json(self.directory / "config.json")
 
     @functools.cached_property
     def train_config(self):
         from keras_transformer.training.config import TrainConfig  # training imports Run
 
-        return TrainConfig.from_json(self.directory / "train_config.json")
+        with self._reading("train_config.json"):
+            return TrainConfig.from_json(self.directory / "train_config.json")
 
     @functools.cached_property
     def source_tokenizer(self):
         """The tokenizer of the model's inputs (a translation run's source side)."""
         name = "source_tokenizer.json" if self.task == "translate" else "tokenizer.json"
-        return Tokenizer.load(self.directory / name)
+        with self._reading(name):
+            return Tokenizer.load(self.directory / name)
 
     @property
     def tokenizer(self):
@@ -194,24 +311,40 @@ class Run:
     @functools.cached_property
     def target_tokenizer(self):
         self.check_task("translate", "a target tokenizer")
-        return Tokenizer.load(self.directory / "target_tokenizer.json")
+        with self._reading("target_tokenizer.json"):
+            return Tokenizer.load(self.directory / "target_tokenizer.json")
 
     @functools.cached_property
     def labels(self):
         """A classifier run's labels (a label's index is its class id)."""
         self.check_task("classify", "labels")
-        return json.loads((self.directory / "labels.json").read_text())["labels"]
+        with self._reading("labels.json"):
+            labels = json.loads((self.directory / "labels.json").read_text(encoding="utf-8"))
+            if not isinstance(labels.get("labels"), list):
+                raise ValueError("no list of labels")
+            return labels["labels"]
 
     @functools.cached_property
     def splits(self):
         kind = Splits if self.task == "translate" else ExampleSplits
-        return kind.load(self.directory / "splits")
+        with self._reading("splits"):
+            return kind.load(self.directory / "splits")
 
     @functools.cached_property
     def status(self):
         """The completion record in `run.json` (a dict), or None while unfinished."""
         path = self.directory / "run.json"
-        return json.loads(path.read_text()) if path.is_file() else None
+        if not path.is_file():
+            return None
+        fix = (
+            "the run's record of how training ended is lost; replace the run with "
+            f"`keras-transformer train ... --out {self.directory} --overwrite`"
+        )
+        with reading(path, fix):
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(record, dict) or "status" not in record:
+                raise ValueError("no status")
+            return record
 
     # === Paths ===
 
@@ -236,6 +369,10 @@ class Run:
         return self.directory / "history.json"
 
     @property
+    def accounting(self):
+        return self.directory / "accounting.json"
+
+    @property
     def curves(self):
         return self.directory / "training_curves.png"
 
@@ -254,7 +391,8 @@ class Run:
                 f"{self.directory} has no trained model (model.keras); train one with "
                 f"`keras-transformer train --out {self.directory}` or let the run finish."
             )
-        model = keras.saving.load_model(self.model_path, compile=False)
+        with self._reading("model.keras"):
+            model = keras.saving.load_model(self.model_path, compile=False)
         if self.task == "translate" and not isinstance(model, Transformer):
             rebuilt = Transformer(self.model_config)
             rebuilt.set_weights(model.get_weights())

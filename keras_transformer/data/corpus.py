@@ -11,8 +11,9 @@ import dataclasses
 import json
 import logging
 import pathlib
+import reprlib
 
-from keras_transformer.atomic import write_json, write_text
+from keras_transformer.atomic import atomic_path, write_json
 from keras_transformer.data.dates import generate_dates_corpus
 from keras_transformer.data.files import Fingerprint, resolve_files, scan_files
 from keras_transformer.data.streaming import SplitRule, TrainStream, report_malformed, survey
@@ -107,11 +108,67 @@ class StreamedSplits(Splits):
         return super().__getattribute__(name)
 
 
+# Characters that JSON leaves raw in a string but that some readers take for line ends
+# (Python's `str.splitlines`, JavaScript): written as escapes, every .jsonl line is one example
+# for any reader that splits on "\n". (JSON escapes the C0 controls, "\r" among them, itself.)
+_LINE_BREAKS_LEFT_RAW = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_DAMAGED = "the run's split file is damaged; train again with --overwrite (or another --out)"
+
+
+def _example_line(example, split, index):
+    """One example as a JSON line (UTF-8 bytes, ended by a newline)."""
+    line = json.dumps(example, ensure_ascii=False)
+    for raw, escaped in _LINE_BREAKS_LEFT_RAW.items():
+        line = line.replace(raw, escaped)
+    try:
+        return (line + "\n").encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"The {split} split's example {index} holds a lone surrogate "
+            f"({line[error.start]!r}), which is not text and cannot be written as UTF-8: "
+            f"{reprlib.repr(example)}"
+        ) from None
+
+
+def _read_examples(path):
+    """The examples of a .jsonl split file; ValueError naming the line of any damage."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ValueError(f"{path}:{line}: not valid UTF-8; {_DAMAGED}.") from None
+    # Only "\n" ends a line: files written before U+2028, U+2029 and U+0085 were escaped
+    # hold them raw inside strings, where `str.splitlines` would cut.
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    examples = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}:{number}: {error.msg}; {_DAMAGED}.") from None
+        if isinstance(row, list) and len(row) >= 2 and all(isinstance(f, str) for f in row):
+            row = tuple(row)
+        elif not isinstance(row, str):
+            raise ValueError(
+                f"{path}:{number}: a {type(row).__name__} where a document (a string) or a "
+                f"labelled example (a list of strings) was expected; {_DAMAGED}."
+            )
+        examples.append(row)
+    return examples
+
+
 @dataclasses.dataclass(frozen=True)
 class ExampleSplits:
     """Train, validation and test examples of a language-model or classifier run: documents
     (str) or labelled examples (tuples of str, the label last), held in memory and saved as
-    JSON lines (`splits/<name>.jsonl`), which hold any text, newlines and tabs included."""
+    JSON lines (`splits/<name>.jsonl`), which hold any text, newlines and tabs included.
+
+    Each line is one example for any reader that splits on "\\n": JSON escapes the control
+    characters, and U+0085, U+2028 and U+2029 are written as escapes too.
+    """
 
     train: list
     validation: list
@@ -121,22 +178,37 @@ class ExampleSplits:
     streamed = False
 
     def save(self, directory):
+        """Writes `<split>.jsonl` for the three splits into `directory`.
+
+        Raises:
+            ValueError: an example holds a lone surrogate (naming the split and the index);
+                nothing is written then.
+        """
         directory = pathlib.Path(directory)
+        contents = {
+            name: b"".join(_example_line(e, name, i) for i, e in enumerate(getattr(self, name)))
+            for name in SPLITS
+        }
         directory.mkdir(parents=True, exist_ok=True)
-        for name in SPLITS:
-            lines = (json.dumps(e, ensure_ascii=False) + "\n" for e in getattr(self, name))
-            write_text(directory / f"{name}.jsonl", "".join(lines))
+        for name, data in contents.items():
+            with atomic_path(directory / f"{name}.jsonl") as temporary:
+                temporary.write_bytes(data)
 
     @classmethod
     def load(cls, directory):
+        """Reads the splits written by `save`.
+
+        Raises:
+            FileNotFoundError: a split file is missing.
+            ValueError: a split file is damaged (naming the file and the line).
+        """
         directory = pathlib.Path(directory)
         values = {}
         for name in SPLITS:
             path = directory / f"{name}.jsonl"
             if not path.is_file():
                 raise FileNotFoundError(f"No {name} split in {directory} (expected {path.name}).")
-            rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
-            values[name] = [tuple(r) if isinstance(r, list) else r for r in rows]
+            values[name] = _read_examples(path)
         return cls(**values)
 
 

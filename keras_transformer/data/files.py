@@ -209,6 +209,35 @@ def scan_files(files):
     return Scan(tuple(counts))
 
 
+def decode_text(path, data):
+    """Decodes `data`, the bytes of the file `path`, as UTF-8 without its byte order mark
+    (an encoding mark, not text), naming the line and byte of the first invalid byte.
+
+    Every reader of the user's text files decodes with this, so a BOM and CRLF line ends are
+    handled alike everywhere; strict decoding also refuses encoded lone surrogates.
+
+    Raises:
+        ValueError: `path:line: not valid UTF-8 (...)` with a way to re-encode the file.
+
+    Example:
+
+    >>> decode_text("a.txt", codecs.BOM_UTF8 + b"caf\\xc3\\xa9\\r\\n")
+    'café\\r\\n'
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise ValueError(
+            f"{path}:{line}: not valid UTF-8 (byte 0x{data[err.start]:02x} at byte {column} of "
+            f"the line); re-encode the file to UTF-8, e.g. "
+            f"`iconv -f latin1 -t utf-8 {path} > {path}.utf8`"
+        ) from None
+
+
 def open_text(path):
     """The whole bytes of a (possibly gzip'd) file, for corpora small enough to hold; a
     truncated gzip raises `TruncatedGzipError` with its byte offset (as `scan_files`)."""

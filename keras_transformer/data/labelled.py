@@ -15,9 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transformer.constants import END_ID, START_ID
-from keras_transformer.data.files import open_text, resolve_files
+from keras_transformer.data.files import decode_text, open_text, resolve_files
 from keras_transformer.data.pipeline import seeded_passes
-from keras_transformer.data.tsv import _decode
 from keras_transformer.layers._validation import check_positive_int
 
 BUILT_IN = "date-validity"
@@ -52,7 +51,7 @@ def read_labelled(corpus, skip_malformed=False):
     examples, skipped, columns = [], [], None
     for path in resolve_files(corpus):
         name = os.fspath(path)
-        text = _decode(name, open_text(name))
+        text = decode_text(name, open_text(name))
         for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue

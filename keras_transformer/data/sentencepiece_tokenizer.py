@@ -2,13 +2,13 @@
 run in the graph by tensorflow-text's `SentencepieceTokenizer`."""
 
 import base64
+import contextlib
 import json
 import logging
 import os
 import pathlib
 import subprocess
 import sys
-import tempfile
 
 import tensorflow as tf
 import tensorflow_text as tf_text
@@ -24,6 +24,28 @@ logger = logging.getLogger("keras_transformer")
 _MANY_CHARACTERS = 1000
 # Sentences normalised at a time while writing the learner's input.
 _CHUNK = 50_000
+
+
+def _write(stream, data):
+    """Writes to the learner's stdin; a learner that died early (its error is on its stderr)
+    leaves the pipe closed, which is reported with that error, not as a broken pipe."""
+    with contextlib.suppress(BrokenPipeError):
+        stream.write(data)
+
+
+def _send_texts(stream, texts, lower_case):
+    """Writes the normalised, non-empty `texts` to `stream` one per line ("\\n" inside a
+    text becomes a space); returns their count and their number of distinct characters."""
+    # Normalised in chunks straight into the learner: a million sentences are not held twice,
+    # as raw and as normalised text.
+    count, characters = 0, set()
+    for start in range(0, len(texts), _CHUNK):
+        chunk = [t for t in normalize_texts(texts[start : start + _CHUNK], lower_case) if t]
+        for text in chunk:
+            characters.update(text)
+        _write(stream, "".join(t.replace("\n", " ") + "\n" for t in chunk).encode("utf-8"))
+        count += len(chunk)
+    return count, len(characters)
 
 
 class SentencePieceTokenizer(Tokenizer):
@@ -72,60 +94,64 @@ class SentencePieceTokenizer(Tokenizer):
                 f"model_type must be one of {SENTENCEPIECE_MODELS}; received {model_type!r}."
             )
         texts = texts if isinstance(texts, list) else list(texts)
-        directory = tempfile.TemporaryDirectory(prefix="sentencepiece-")
-        text_file = os.path.join(directory.name, "texts.txt")
-        # Normalised in chunks straight into the learner's file: a million sentences are not
-        # held twice, as raw and as normalised text.
-        count, characters = 0, set()
-        with open(text_file, "w", encoding="utf-8") as f:
-            for start in range(0, len(texts), _CHUNK):
-                chunk = [t for t in normalize_texts(texts[start : start + _CHUNK], lower_case) if t]
-                for text in chunk:
-                    characters.update(text)
-                f.writelines(t.replace("\n", " ") + "\n" for t in chunk)
-                count += len(chunk)
-        if not count:
-            directory.cleanup()
-            raise ValueError("Cannot learn a SentencePiece model from empty texts.")
-        characters = len(characters)
-        options = dict(
-            model_type=model_type,
-            vocab_size=vocabulary_size,
-            hard_vocab_limit=False,  # a small corpus may not support the size asked for
-            character_coverage=0.9995 if characters > _MANY_CHARACTERS else 1.0,
-            byte_fallback=True,
-            # NFKC again: a no-op on our normalised text, but it keeps a character map in
-            # the model, without which tensorflow-text logs a line per op it makes.
-            normalization_rule_name="nfkc",
-            pad_id=PAD_ID,
-            unk_id=UNK_ID,
-            bos_id=START_ID,
-            eos_id=END_ID,
-            pad_piece=RESERVED_TOKENS[PAD_ID],
-            unk_piece=RESERVED_TOKENS[UNK_ID],
-            bos_piece=RESERVED_TOKENS[START_ID],
-            eos_piece=RESERVED_TOKENS[END_ID],
-            max_sentence_length=1 << 16,
-            num_threads=2,
-            minloglevel=2,
-        )
-        with directory:
-            model_file = os.path.join(directory.name, "model")
-            learner = pathlib.Path(__file__).with_name("_sentencepiece_learner.py")
-            done = subprocess.run(
-                [sys.executable, str(learner), json.dumps(options), text_file, model_file],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            if done.returncode != 0:
-                raise ValueError(
-                    f"SentencePiece could not learn {vocabulary_size} pieces from {count} "
-                    f"sentences with {characters} distinct characters "
-                    f"({done.stderr.strip()[-500:]}). A vocabulary needs room for the 4 reserved "
-                    "tokens, 256 byte pieces and the characters: raise --max-vocabulary-size or "
-                    "use more text."
-                )
-            model = pathlib.Path(model_file).read_bytes()
-        peak = json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_bytes"]
+        learner = pathlib.Path(__file__).with_name("_sentencepiece_learner.py")
+        # No file: the texts go to the learner's stdin and the model comes back on its stdout,
+        # so a killed training leaves no copy of the user's text in the temporary directory
+        # (and the learner, which dies with this process, no orphan).
+        process = subprocess.Popen(
+            [sys.executable, str(learner), str(os.getpid())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            count, characters = _send_texts(process.stdin, texts, lower_case)
+            if not count:
+                raise ValueError("Cannot learn a SentencePiece model from empty texts.")
+            options = dict(
+                model_type=model_type,
+                vocab_size=vocabulary_size,
+                hard_vocab_limit=False,  # a small corpus may not support the size asked for
+                character_coverage=0.9995 if characters > _MANY_CHARACTERS else 1.0,
+                byte_fallback=True,
+                # NFKC again: a no-op on our normalised text, but it keeps a character map in
+                # the model, without which tensorflow-text logs a line per op it makes.
+                normalization_rule_name="nfkc",
+                pad_id=PAD_ID,
+                unk_id=UNK_ID,
+                bos_id=START_ID,
+                eos_id=END_ID,
+                pad_piece=RESERVED_TOKENS[PAD_ID],
+                unk_piece=RESERVED_TOKENS[UNK_ID],
+                bos_piece=RESERVED_TOKENS[START_ID],
+                eos_piece=RESERVED_TOKENS[END_ID],
+                max_sentence_length=1 << 16,
+                num_threads=2,
+                minloglevel=2,
+            )
+            # The texts end with an empty line (no text is empty), then the options.
+            _write(process.stdin, b"\n" + json.dumps(options).encode("ascii") + b"\n")
+            # The learner reads all its input before it writes: no pipe can fill up and block.
+            output, errors = process.communicate()
+        except BaseException:
+            process.kill()
+            process.communicate()
+            raise
+        header, _, model = output.partition(b"\n")
+        try:
+            header = json.loads(header)
+        except ValueError:
+            header = {}
+        if process.returncode != 0 or len(model) != header.get("model_bytes"):
+            reason = errors.decode("utf-8", "replace").strip()[-500:] or (
+                f"the learner's exit status {process.returncode}, its output cut short"
+            )
+            raise ValueError(
+                f"SentencePiece could not learn {vocabulary_size} pieces from {count} "
+                f"sentences with {characters} distinct characters "
+                f"({reason}). A vocabulary needs room for the 4 reserved "
+                "tokens, 256 byte pieces and the characters: raise --max-vocabulary-size or "
+                "use more text."
+            )
+        peak = header["peak_rss_bytes"]
         logger.debug("The SentencePiece learner's peak memory: %.2f GiB.", peak / 2**30)
         return cls(model, lower_case=lower_case, model_type=model_type)
 

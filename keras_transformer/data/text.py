@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transformer.constants import END_ID, START_ID
-from keras_transformer.data.files import open_text, resolve_files
+from keras_transformer.data.files import decode_text, open_text, resolve_files
 from keras_transformer.data.pipeline import seeded_passes
 from keras_transformer.layers._validation import check_positive_int
 
@@ -22,14 +22,20 @@ def split_documents(text):
     """The documents of a text: its blank-line separated paragraphs when it has blank
     lines, else its lines; surrounding whitespace stripped, empty ones dropped.
 
+    Lines end with `\\n` or `\\r\\n` (as for the TSV readers); no other character ends a
+    line, so a U+2028 LINE SEPARATOR, a form feed or a lone `\\r` stays inside its document.
+
     Example:
 
     >>> split_documents("One line.\\nAnother.\\n")
     ['One line.', 'Another.']
     >>> split_documents("A paragraph\\nin two lines.\\n\\nA second one.")
     ['A paragraph\\nin two lines.', 'A second one.']
+    >>> split_documents("A paragraph\\r\\nin two lines.\\r\\n\\r\\nOne\\u2028more.\\r\\n")
+    ['A paragraph\\nin two lines.', 'One\\u2028more.']
     """
-    parts = _PARAGRAPH_BREAK.split(text) if _PARAGRAPH_BREAK.search(text) else text.splitlines()
+    text = text.replace("\r\n", "\n")
+    parts = _PARAGRAPH_BREAK.split(text) if _PARAGRAPH_BREAK.search(text) else text.split("\n")
     return [part.strip() for part in parts if part.strip()]
 
 
@@ -45,21 +51,18 @@ def read_documents(corpus):
     """The documents of `corpus`: `"python-docs"` (the built-in corpus), or text files
     (paths, globs or a list of them; gzip'd files too), each split by `split_documents`.
 
+    The files are decoded as the TSV readers decode theirs (`data.files.decode_text`): UTF-8,
+    a byte order mark at the start dropped, `\\r\\n` read as `\\n`.
+
     Raises:
         FileNotFoundError: a file or glob matches nothing.
-        ValueError: the files hold no text.
+        ValueError: the files hold no text, or a file is not UTF-8 (naming its line).
     """
     if corpus == "python-docs":
         return python_docs_documents()
     documents = []
     for path in resolve_files(corpus):
-        try:
-            text = open_text(path).decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise ValueError(
-                f"{path} is not UTF-8 text ({error.reason} at byte {error.start})."
-            ) from None
-        documents += split_documents(text)
+        documents += split_documents(decode_text(path, open_text(path)))
     if not documents:
         raise ValueError(
             f"{corpus!r} holds no text (every line is empty); a language model needs "

@@ -4,13 +4,12 @@
 `split_pairs` splits them with no source shared between splits, `write_tsv` writes them.
 """
 
-import codecs
 import logging
 import os
 from dataclasses import dataclass
 
 from keras_transformer.atomic import write_text
-from keras_transformer.data.files import open_text
+from keras_transformer.data.files import decode_text, open_text
 from keras_transformer.data.streaming import SplitRule
 
 logger = logging.getLogger("keras_transformer")
@@ -44,22 +43,6 @@ def _parse_line(line):
         empty = " and ".join(n for n, s in (("source", source), ("target", target)) if not s)
         return None, f"empty {empty}"
     return (source, target), None
-
-
-def _decode(path, data):
-    """Decodes `data` as UTF-8 without its byte order mark, naming the first bad line if any."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        raise ValueError(
-            f"{path}:{line}: not valid UTF-8 (byte 0x{data[err.start]:02x} at byte {column} of "
-            f"the line); re-encode the file to UTF-8, e.g. "
-            f"`iconv -f latin1 -t utf-8 {path} > {path}.utf8`"
-        ) from None
 
 
 def read_tsv(path, skip_malformed=False):
@@ -106,7 +89,7 @@ def read_tsv(path, skip_malformed=False):
         data = open_text(name)
     except FileNotFoundError:
         raise FileNotFoundError(f"{name}: no such file; expected {_EXPECTED}") from None
-    text = _decode(name, data)
+    text = decode_text(name, data)
 
     pairs, skipped = [], []
     for number, line in enumerate(text.split("\n"), start=1):

@@ -172,6 +172,7 @@ class Translator:
             batch_size: int. Sentences decoded together. Defaults to `64`.
             progress: optional `keras.utils.Progbar`-like object with `add(n)`.
         """
+        check_positive_int(batch_size, "batch_size")
         options = options or DecodingOptions(**kwargs)
         strings_function = self.strings_function(options)
         texts = list(texts)

@@ -8,6 +8,7 @@ from keras_transformer.data.corpus import SPLITS
 from keras_transformer.data.pipeline import make_dataset
 from keras_transformer.decoding import DecodingOptions
 from keras_transformer.evaluation.scores import corpus_scores, group_references
+from keras_transformer.layers._validation import check_positive_int
 from keras_transformer.run import Run
 from keras_transformer.training.metrics import MaskedAccuracy
 
@@ -43,6 +44,8 @@ def evaluate_run(run_dir, split="test", options=None, batch_size=64, progress=Tr
         `masked_accuracy` (teacher-forced token accuracy), `strategy`, `bleu_tokenize`, and a
         few `examples`.
     """
+    check_positive_int(batch_size, "batch_size")
+    check_positive_int(limit, "limit", allow_none=True)
     run = Run.open(run_dir)
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}; received {split!r}.")

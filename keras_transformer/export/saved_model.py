@@ -14,11 +14,12 @@ decoding loop:
 import json
 import pathlib
 import shutil
-import tempfile
 
 import tensorflow as tf
 
+from keras_transformer.atomic import temporary_path
 from keras_transformer.decoding import DecodingOptions, Translator
+from keras_transformer.export.target import check_export_dir, mark_export, remove_stale_staging
 
 _TEXT = tf.TensorSpec([None], tf.string, name="text")
 _IDS = tf.TensorSpec([None, None], tf.int32)
@@ -129,26 +130,11 @@ def export_saved_model(run_dir, export_dir, beam_width=4, alpha=0.6, greedy=Fals
         module.track_used_variables()
         return module, {"serving_default": module.serve}
 
-    return save_staged(export_dir, build, overwrite=overwrite)
+    return save_staged(export_dir, build, overwrite=overwrite, run_dir=run_dir)
 
 
-def check_export_dir(export_dir, overwrite):
-    """`export_dir` as a `pathlib.Path`, after checking it may be written.
-
-    Raises:
-        FileExistsError: `export_dir` exists and `overwrite` is False.
-    """
-    export_dir = pathlib.Path(export_dir)
-    if export_dir.exists() and not overwrite:
-        raise FileExistsError(
-            f"{export_dir} already exists; pass overwrite=True (CLI: --overwrite) to replace it "
-            "or choose another directory."
-        )
-    return export_dir
-
-
-def save_staged(export_dir, build, overwrite=False):
-    """Writes a SavedModel to a temporary sibling of `export_dir`, then renames it, so a
+def save_staged(export_dir, build, overwrite=False, run_dir=None):
+    """Writes a SavedModel to a hidden sibling of `export_dir`, then renames it, so a
     failed export leaves nothing half-written (and an existing `export_dir` untouched).
 
     Args:
@@ -156,23 +142,33 @@ def save_staged(export_dir, build, overwrite=False):
         build: `build(staging) -> (module, signatures)`: makes the `tf.Module` to save and
             its signatures dict; `staging` (a `pathlib.Path`, removed afterwards) may hold
             the files its assets point to (they are copied into the SavedModel).
-        overwrite: bool. Replace an existing `export_dir`. Defaults to `False`.
+        overwrite: bool. Replace an earlier export in `export_dir` (only that: see
+            `check_export_dir`). Defaults to `False`.
+        run_dir: the run exported, recorded in the export's `EXPORT_MARKER`.
 
     Returns:
         The export directory (`pathlib.Path`).
 
     Raises:
-        FileExistsError: `export_dir` exists and `overwrite` is False.
+        FileExistsError: `export_dir` exists and `overwrite` is False, or it is not an
+            earlier export.
     """
     export_dir = check_export_dir(export_dir, overwrite)
     export_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{export_dir.name}.", dir=export_dir.parent))
+    remove_stale_staging(export_dir)
+    staging = temporary_path(export_dir)
     try:
+        staging.mkdir()
         module, signatures = build(staging)
         tf.saved_model.save(module, str(staging / "model"), signatures=signatures)
+        mark_export(staging / "model", run_dir, "saved_model")
+        check_export_dir(export_dir, overwrite)  # again: it may have appeared since
         if export_dir.exists():
-            shutil.rmtree(export_dir)
-        (staging / "model").rename(export_dir)
+            (staging / "model").rename(staging / "new")
+            export_dir.rename(staging / "model")  # the old export: removed with the staging
+            (staging / "new").rename(export_dir)
+        else:
+            (staging / "model").rename(export_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return export_dir

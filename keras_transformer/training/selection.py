@@ -15,6 +15,7 @@ import numpy as np
 
 from keras_transformer.atomic import atomic_path, write_json
 from keras_transformer.evaluation.scores import corpus_scores, group_references
+from keras_transformer.run import reading
 
 logger = logging.getLogger("keras_transformer")
 
@@ -111,26 +112,36 @@ class ValidationScores(keras.callbacks.Callback):
 
 
 class TrainingClock(keras.callbacks.Callback):
-    """Adds `seconds` and `cpu_seconds` (since `started`) to each epoch's logs, and stops
-    training when the next validation would end past `budget_minutes`.
+    """Adds `seconds` and `cpu_seconds` (the run's: since `started`, plus `previous`, the
+    time of the processes that trained it before) to each epoch's logs, and stops training
+    when the next validation would end past `budget_minutes` of the run's time.
 
     The budget is checked after every batch; the time the last epoch's validation took is
-    kept in reserve, so the final validation and checkpoint fit inside the budget.
+    kept in reserve, so the final validation and checkpoint fit inside the budget. Before the
+    first validation, the reserve is an estimate: `validation_steps` batches at a third of a
+    training step's time (a forward pass).
 
     Args:
         budget_minutes: float or None (no budget).
         clock: `"wall"` (elapsed time) or `"cpu"` (this process's CPU time, all threads).
         started: `(wall, cpu)` readings when the run started (`TrainingClock.now()`).
+        previous: `(seconds, cpu_seconds)` of the earlier processes of a resumed run.
+        validation_steps: int or None. Batches in a validation pass, if known.
     """
 
-    def __init__(self, budget_minutes=None, clock="wall", started=None):
+    def __init__(self, budget_minutes=None, clock="wall", started=None, previous=(0.0, 0.0),
+                 validation_steps=None):  # fmt: skip
         super().__init__()
         self.budget = None if budget_minutes is None else 60.0 * budget_minutes
         self.clock = clock
         self.started = started or self.now()
+        self.previous = previous
+        self.validation_steps = validation_steps
         self.reserve = 0.0
         self.stopped = False
+        self._validated = False
         self._validation_began = None
+        self._epoch_began = None
 
     @staticmethod
     def now():
@@ -138,10 +149,21 @@ class TrainingClock(keras.callbacks.Callback):
 
     def spent(self):
         wall, cpu = self.now()
-        return cpu - self.started[1] if self.clock == "cpu" else wall - self.started[0]
+        if self.clock == "cpu":
+            return self.previous[1] + cpu - self.started[1]
+        return self.previous[0] + wall - self.started[0]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_began = self.spent()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.budget is not None and self.spent() + self.reserve >= self.budget:
+        if self.budget is None:
+            return
+        spent = self.spent()
+        if not self._validated and self.validation_steps and self._epoch_began is not None:
+            step = (spent - self._epoch_began) / (batch + 1)
+            self.reserve = step * self.validation_steps / 3
+        if spent + self.reserve >= self.budget:
             self.stopped = True
             self.model.stop_training = True
 
@@ -151,11 +173,12 @@ class TrainingClock(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self._validation_began is not None:
             self.reserve = self.spent() - self._validation_began
+            self._validated = True
             self._validation_began = None
         if logs is not None:
             wall, cpu = self.now()
-            logs["seconds"] = wall - self.started[0]
-            logs["cpu_seconds"] = cpu - self.started[1]
+            logs["seconds"] = self.previous[0] + wall - self.started[0]
+            logs["cpu_seconds"] = self.previous[1] + cpu - self.started[1]
         if self.stopped:
             logger.info("Time budget spent (%s clock): training stops here.", self.clock)
 
@@ -165,7 +188,8 @@ def average_weights(model, paths):
     Vaswani et al. 2017, Section 6.1)."""
     total = None
     for path in paths:
-        model.load_weights(path)
+        with reading(path, "remove it to average the others, or train the run again"):
+            model.load_weights(path)
         weights = model.get_weights()
         if total is None:
             total = [np.asarray(w, np.float64) for w in weights]

@@ -9,7 +9,6 @@ import dataclasses
 import logging
 import math
 import pathlib
-import time
 
 import keras
 import tensorflow as tf
@@ -20,7 +19,7 @@ from keras_transformer.data.pipeline import (
 )
 from keras_transformer.models import build_transformer
 from keras_transformer.plots import plot_training_curves
-from keras_transformer.run import Run
+from keras_transformer.run import Run, reading
 from keras_transformer.training import defaults
 from keras_transformer.training.callbacks import (
     EpochRandomness,
@@ -28,6 +27,8 @@ from keras_transformer.training.callbacks import (
     GoodCheckpoint,
     HistoryFile,
     InputWatch,
+    RunAccounting,
+    RunBackup,
 )
 from keras_transformer.training.devices import (
     choose_strategy,
@@ -47,6 +48,9 @@ from keras_transformer.training.selection import TrainingClock, ValidationScores
 from keras_transformer.training.tasks import TASK_OBJECTS
 
 logger = logging.getLogger("keras_transformer")
+
+# What to do when a checkpoint the run keeps cannot be read.
+_DAMAGED_CHECKPOINT = "the weights it held are lost; train the run again with --overwrite"
 
 
 @dataclasses.dataclass
@@ -99,7 +103,7 @@ def _prepare_run(model_config, train_config, overwrite, model_overrides=None):
     """The run `train` writes: a new one, prepared, or the unfinished one in `out`, checked
     against the settings given and resumed."""
     run = Run.create(train_config.out, overwrite)
-    if run.prepared:
+    if run.prepared and not run.replacing:
         if run.splits.streamed:
             run.splits.train.check_unchanged(f"the run in {run.directory}")
         run.check_resumable(model_config, train_config, model_overrides)
@@ -147,7 +151,6 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
         FileExistsError: `train_config.out` holds a finished run and `overwrite` is False.
         ValueError: it holds an unfinished run with other settings.
     """
-    started = time.perf_counter()
     clock = TrainingClock.now()
     # First: MultiWorkerMirroredStrategy must exist before any other TensorFlow op runs.
     strategy = choose_strategy(train_config.strategy)
@@ -192,11 +195,13 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
             patience=train_config.early_stopping_patience,
             bleu_tokenize=train_config.bleu_tokenize,
         )
-        timer = TrainingClock(train_config.time_budget, train_config.budget_clock, clock)
+        accounting = RunAccounting(run.accounting, clock)
+        timer = TrainingClock(
+            train_config.time_budget, train_config.budget_clock, clock, accounting.previous,
+            _validation_steps(validation_data, splits.validation, train_config),
+        )  # fmt: skip
         run_callbacks = [
-            # Kept when fit ends: removed only once run.json marks the run finished, so a
-            # crash while the model is saved resumes at the end instead of from scratch.
-            keras.callbacks.BackupAndRestore(str(run.backup), delete_checkpoint=False),
+            accounting,
             EpochRandomness(epoch),
             keras.callbacks.TerminateOnNaN(),
             selection,
@@ -219,6 +224,10 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
                 logger.info("An epoch is one pass over the training split: about %d batches.",
                             estimate)  # fmt: skip
                 run_callbacks.append(EstimatedProgbar(estimate))
+        # Last: an epoch is backed up once every other file of it is written (a crash
+        # before that trains it again). Kept when fit ends: removed only once run.json marks
+        # the run finished, so a crash while the model is saved resumes at the end.
+        run_callbacks.append(RunBackup(run.backup, run.checkpoints))
         input_error = None
         try:
             model.fit(
@@ -243,12 +252,14 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
         kept = "last"
         if input_error is not None:
             if selection.best_weights is not None:
-                model.load_weights(selection.best_weights)
+                with reading(selection.best_weights, _DAMAGED_CHECKPOINT):
+                    model.load_weights(selection.best_weights)
                 kept = f"best epoch {selection.best_epoch}"
         elif not math.isfinite(metrics.get("loss", math.nan)):
             status = "diverged"
             if checkpoints.last_good is not None:
-                model.load_weights(checkpoints.last_good)
+                with reading(checkpoints.last_good, _DAMAGED_CHECKPOINT):
+                    model.load_weights(checkpoints.last_good)
             logger.warning("Training diverged; the model keeps the last good checkpoint.")
         elif validation_data is not None:
             kept = _keep_best(model, selection, checkpoints, train_config.average_last)
@@ -257,10 +268,15 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
             plot_training_curves(history.epochs, run.curves)
     finally:
         keras.config.set_dtype_policy(previous_policy)
-    seconds = time.perf_counter() - started
+    accounting.write()
+    totals = accounting.totals()
+    seconds = totals["seconds"]
     epochs = len(history.epochs)
     status_record = {"status": status, "epochs": epochs, "seconds": seconds, "kept": kept,
-                     "metrics": metrics, "time_budget_spent": timer.stopped}  # fmt: skip
+                     "metrics": metrics, "time_budget_spent": timer.stopped,
+                     "cpu_seconds": totals["cpu_seconds"],
+                     "epochs_trained": totals["epochs_trained"],
+                     "processes": totals["processes"]}  # fmt: skip
     if input_error is not None:
         status_record["error"] = input_error
     run.finish(status_record)
@@ -298,6 +314,19 @@ def _translation_data(run, strategy, epoch):
     return train_data, validation_data
 
 
+def _validation_steps(validation_data, validation, train_config):
+    """Batches in a validation pass: the dataset's count, else estimated from the split's
+    size and the batch size; None when neither is known."""
+    if validation_data is None:
+        return None
+    count = int(validation_data.cardinality())
+    if count > 0:
+        return count
+    if validation and train_config.batch_size:
+        return math.ceil(len(validation) / train_config.batch_size)
+    return None
+
+
 def _estimated_batches(splits, source, target, length, train_config):
     """Batches in one pass over a streamed training split, from its pair count."""
     per_batch = train_config.batch_size
@@ -322,7 +351,8 @@ def _keep_best(model, selection, checkpoints, average_last):
     it scores better on the validation sample. Returns what was kept."""
     kept = "last"
     if selection.best_weights is not None:
-        model.load_weights(selection.best_weights)
+        with reading(selection.best_weights, _DAMAGED_CHECKPOINT):
+            model.load_weights(selection.best_weights)
         score = f"val_{selection.metric} {selection.best_score:.2f}"
         kept = f"best epoch {selection.best_epoch} ({score})"
     last = checkpoints.all()[-average_last:] if average_last and average_last > 1 else []

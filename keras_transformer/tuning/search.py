@@ -106,10 +106,10 @@ def tune(
     space = parse_space(space)  # fails before any data is loaded or model trained
     base_config = base_config or MODEL_CONFIGS[task].preset("tiny")
     out = pathlib.Path(train_config.out)
-    out.mkdir(parents=True, exist_ok=True)
     # The search's data (splits, tokenizers, settings) is a prepared run in `out`: a resumed
-    # search trains on the same data without learning the tokenizers again.
-    run = Run(out)
+    # search trains on the same data without learning the tokenizers again. A directory of
+    # other files, or a finished training run, is refused.
+    run = Run.create(out)
     if run.prepared:
         run.check_resumable(base_config, train_config)
     elif task == "translate":

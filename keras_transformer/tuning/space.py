@@ -1,6 +1,7 @@
 """The hyper-parameter search space: defaults, a small JSON spec to fix or narrow any entry,
 and validation that fails before any training starts."""
 
+import math
 import pathlib
 
 from keras_transformer.json_config import json_text_or_path
@@ -33,6 +34,30 @@ TASK_OBJECTIVES = {
     "lm": ("val_loss", "val_masked_accuracy"),
     "classify": ("val_accuracy", "val_loss"),
 }
+# The most candidates a range may span (a tiny step would loop for minutes).
+MAX_RANGE_VALUES = 100_000
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# name -> (whether a candidate is allowed, the allowed values in words); the ranges of
+# TransformerConfig's and TrainConfig's own checks.
+_INTEGERS = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "integers >= 1")
+_FRACTIONS = (lambda v: _is_number(v) and 0 <= v < 1, "numbers in [0, 1)")
+ALLOWED_VALUES = {
+    "num_layers": _INTEGERS,
+    "hidden_dim": _INTEGERS,
+    "num_heads": _INTEGERS,
+    "intermediate_dim": _INTEGERS,
+    "dropout": _FRACTIONS,
+    "normalize_first": (lambda v: isinstance(v, bool), "true or false"),
+    "label_smoothing": _FRACTIONS,
+    "warmup_steps": _INTEGERS,
+    "learning_rate_scale": (lambda v: _is_number(v) and v > 0, "numbers > 0"),
+    "batch_size": _INTEGERS,
+}
 
 
 def _range_values(name, spec):
@@ -45,10 +70,24 @@ def _range_values(name, spec):
         )
     low, high = spec["min"], spec["max"]
     step = spec.get("step", 1 if isinstance(low, int) and isinstance(high, int) else None)
+    for key, value in (("min", low), ("max", high), ("step", step)):
+        if value is not None and not _is_number(value):
+            raise ValueError(
+                f"Search space entry {name!r}: a range's {key!r} must be a number; received "
+                f"{value!r} in {spec!r}."
+            )
     if high < low:
         raise ValueError(f"Search space entry {name!r} is an empty range: min {low} > max {high}.")
     if not step or step <= 0:
-        raise ValueError(f"Search space entry {name!r}: a float range needs a positive 'step'.")
+        raise ValueError(
+            f"Search space entry {name!r}: a float range needs a positive 'step'; received "
+            f"{spec!r}."
+        )
+    if (high - low) / step >= MAX_RANGE_VALUES:
+        raise ValueError(
+            f"Search space entry {name!r}: the range {spec!r} spans more than "
+            f"{MAX_RANGE_VALUES} values; choose a larger 'step'."
+        )
     values, value = [], low
     while value <= high + 1e-9:
         values.append(round(value, 10))
@@ -69,7 +108,8 @@ def parse_space(spec=None):
         dict name -> list of candidate values.
 
     Raises:
-        ValueError: an unknown name, an empty list or range, or head counts that divide none
+        ValueError: an unknown name, an empty list or range, a candidate of the wrong type
+            or outside the entry's range (`ALLOWED_VALUES`), or head counts that divide none
             of the hidden sizes.
 
     Example:
@@ -95,12 +135,24 @@ def parse_space(spec=None):
             values = [value]
         if not values:
             raise ValueError(f"Search space entry {name!r} is an empty list; give at least one.")
+        _check_values(name, values)
         numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
         if numbers and any(isinstance(v, float) for v in values):
             values = [float(v) for v in values]  # keras-tuner wants one type per choice
         space[name] = values
     _check_heads(space)
     return space
+
+
+def _check_values(name, values):
+    allowed, words = ALLOWED_VALUES[name]
+    for value in values:
+        if not allowed(value):
+            raise ValueError(
+                f"Search space entry {name!r} takes {words}; received {value!r}"
+                + ("" if len(values) == 1 else f" (in {values!r})")
+                + "."
+            )
 
 
 def _check_heads(space):

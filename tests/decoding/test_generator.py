@@ -32,17 +32,23 @@ def generator():
                   metrics=[MaskedAccuracy()])  # fmt: skip
     history = model.fit(make_block_dataset(documents, tokenizer, 48, 16), epochs=1,
                         steps_per_epoch=40, verbose=0)  # fmt: skip
-    assert history.history["loss"][-1] < 3.5  # it learnt something of the text
+    # It learnt something of the text: its loss (the epoch's mean) is well below a uniform
+    # guess's, ln(97) = 4.57 nats. Where it ends (3.43-3.55 under five seeds) depends on the
+    # seed and the machine's rounding, so the bound keeps a wide margin.
+    assert history.history["loss"][-1] < math.log(tokenizer.vocabulary_size) - 0.5
     return Generator(model, tokenizer)
 
 
 def test_prompts_of_any_length_continue_like_the_search_on_their_ids(generator):
     prompts = ["The ", "Called when", "x"]
-    texts = generator.generate(prompts, max_new_tokens=12)
+    # min_length: whether a model trained for a few seconds ends at once is an accident of
+    # the machine it trained on; forbidding an early [END] makes every prompt continue.
+    texts = generator.generate(prompts, max_new_tokens=12, min_length=4)
     for prompt, text in zip(prompts, texts, strict=True):
         assert text.startswith(prompt) and len(text) > len(prompt)
         ids = tf.constant([generator.prompt_ids([prompt])[0]])
-        alone = decode(language_model_step, generator.model, ids, 12, "greedy").ids.numpy()[0]
+        alone = decode(language_model_step, generator.model, ids, 12, "greedy", min_length=4)
+        alone = alone.ids.numpy()[0]
         expected = (
             generator.tokenizer.detokenize(np.concatenate([ids.numpy()[0, 1:], alone])[None])
             .numpy()[0]
@@ -54,9 +60,11 @@ def test_prompts_of_any_length_continue_like_the_search_on_their_ids(generator):
 def test_sampling_is_seeded_and_stop_strings_cut(generator):
     first = generator.generate(["The "], 16, "sample", top_k=8, seed=3, temperature=0.9)
     assert generator.generate(["The "], 16, "sample", top_k=8, seed=3, temperature=0.9) == first
-    full = generator.generate(["The "], 16)[0]
+    # No [END] in the 16 new characters (min_length): `full[5:7]` is two of them.
+    full = generator.generate(["The "], 16, min_length=16)[0]
     stop = full[5:7]
-    cut = generator.generate(["The "], 16, stop=[stop])[0]
+    assert len(stop) == 2
+    cut = generator.generate(["The "], 16, stop=[stop], min_length=16)[0]
     assert cut == full[: full.index(stop, 4)] and stop not in cut[4:]
 
 

@@ -8,17 +8,68 @@ import tensorflow as tf
 
 from keras_transformer.data.tokenizers import END_ID, PAD_ID, START_ID
 from keras_transformer.decoding import DecodingOptions, Translator, length_penalty, uncached_step
+from keras_transformer.decoding.steps import cached_step
 from keras_transformer.run import Run
 
 # One process runs this file: its module fixtures are made once (make test: --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("test_search")
 
 MAX_LENGTH = 14
+END_BY = 11  # the "ending" model's outputs all end by this position (MAX_LENGTH allows 14)
+FORCE = 1e4  # added to or taken from the [END] logit: a log-probability of ~0 or ~-1e4
+
+
+def _steered(step, end_bonus):
+    """The step maker `step` with `end_bonus(index)` added to the [END] logit of each step.
+
+    Whether the model trained for a few seconds ends its outputs, and where, depends on the
+    machine (its training rounds differently: on one machine every beam ended after 1-2
+    tokens, on another some greedy outputs never ended). A test that assumes outputs end, or
+    run to their limit, builds that model state here instead of relying on the training."""
+
+    def make(model, source_ids, length, repeat=1):
+        step_fn, cache = step(model, source_ids, length, repeat)
+
+        def steered(token_ids, index, cache):
+            logits, cache = step_fn(token_ids, index, cache)
+            return logits + tf.one_hot(END_ID, tf.shape(logits)[-1]) * end_bonus(index), cache
+
+        return steered, cache
+
+    return make
+
+
+def _ends_by(index):
+    """[END] certain from position END_BY on (the model's own choice before)."""
+    return tf.where(index >= END_BY, FORCE, 0.0)
+
+
+def _never_ends(index):
+    return tf.constant(-FORCE)
 
 
 @pytest.fixture(scope="module")
 def translators(run_dir):
     return Translator.from_run(run_dir), Translator.from_run(run_dir, step=uncached_step)
+
+
+def _like(translator, step):
+    return Translator(translator.model, translator.source_tokenizer,
+                      translator.target_tokenizer, step=step)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ending(translators):
+    """The trained model (cached, and the uncached oracle) whose every output ends by END_BY.
+    The oracle is not `uncached_step` itself: give it `jit_compile=False`."""
+    return (_like(translators[0], _steered(cached_step, _ends_by)),
+            _like(translators[0], _steered(uncached_step, _ends_by)))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def never_ending(translators):
+    """The trained model with [END] never chosen: every output runs to its length limit."""
+    return _like(translators[0], _steered(cached_step, _never_ends))
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +94,13 @@ def test_beam_search_is_the_default():
     assert (options.max_length_a, options.max_length_b, options.max_length) == (1.5, 10, None)
 
 
-def test_cached_greedy_equals_the_uncached_oracle(translators, sources):
-    cached, oracle = (_greedy(t, sources)[0] for t in translators)
-    np.testing.assert_array_equal(cached, oracle)
-    assert np.all(np.any(cached == END_ID, axis=1)), "the trained model should end its outputs"
+@pytest.mark.parametrize("model", ["trained", "ending"])
+def test_cached_greedy_equals_the_uncached_oracle(translators, ending, sources, model):
+    cached, oracle = translators if model == "trained" else ending
+    cached = _greedy(cached, sources)[0]
+    np.testing.assert_array_equal(cached, _greedy(oracle, sources, jit_compile=False)[0])
+    if model == "ending":  # the comparison covers outputs that end
+        assert np.all(np.any(cached == END_ID, axis=1))
 
 
 def test_cached_beam_equals_the_uncached_oracle(translators, sources):
@@ -54,10 +108,11 @@ def test_cached_beam_equals_the_uncached_oracle(translators, sources):
     np.testing.assert_array_equal(cached, oracle)
 
 
-def test_tokens_after_end_are_padding(translators, sources):
-    for row in _greedy(translators[0], sources)[0]:
+def test_tokens_after_end_are_padding(ending, sources):
+    for row in _greedy(ending[0], sources)[0]:
         end = list(row).index(END_ID)
-        assert np.all(row[end + 1 :] == PAD_ID) and np.all(row[:end] > END_ID)
+        assert end <= END_BY and np.all(row[end + 1 :] == PAD_ID)
+        assert not np.isin(row[:end], [PAD_ID, START_ID, END_ID]).any()
 
 
 def test_beam_of_width_one_is_greedy(translators, sources):
@@ -71,15 +126,16 @@ def test_beam_of_width_one_is_greedy(translators, sources):
 
 @pytest.mark.parametrize("beam_width", [1, 4])
 def test_beam_scores_are_the_normalized_log_probabilities_of_its_outputs(
-    translators, sources, beam_width
+    ending, sources, beam_width
 ):
-    tokens, scores = _tokens(translators[0], sources, strategy="beam", beam_width=beam_width)
-    assert np.all(np.any(tokens == END_ID, axis=1)), "the trained model should end its outputs"
+    tokens, scores = _tokens(ending[0], sources, strategy="beam", beam_width=beam_width)
+    assert np.all(np.any(tokens == END_ID, axis=1))
     lengths = (tokens != PAD_ID).sum(axis=1)
     # Teacher-forced log-probabilities of the outputs, [PAD] and [START] excluded.
     prefix = np.concatenate([np.full([len(tokens), 1], START_ID), tokens[:, :-1]], axis=1)
     inputs = {"encoder_inputs": sources, "decoder_inputs": tf.constant(prefix, tf.int32)}
-    logits = translators[0].model(inputs, training=False).numpy()
+    logits = ending[0].model(inputs, training=False).numpy()
+    logits[:, END_BY:, END_ID] += FORCE  # as the steered step does
     logits[:, :, [PAD_ID, START_ID]] = -np.inf
     log_probs = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
     picked = np.take_along_axis(log_probs, tokens[:, :, None], axis=-1)[:, :, 0]
@@ -147,24 +203,29 @@ def test_min_length_forbids_an_early_end(translators, sources, strategy):
 
 
 @pytest.mark.parametrize("strategy", ["greedy", "beam", "sample"])
-def test_output_lengths_are_relative_to_the_source(translators, sources, strategy):
+def test_output_lengths_are_relative_to_the_source(translators, never_ending, sources, strategy):
     source_lengths = (sources.numpy() != PAD_ID).sum(axis=1)
     options = {"strategy": strategy, "max_length": None, "max_length_a": 0.5, "max_length_b": 1}
-    tokens, _ = _tokens(translators[0], sources, **options)
     width = sources.shape[1]
-    assert tokens.shape[1] == min(math.ceil(0.5 * width) + 1, translators[0].sequence_length)
     limits = np.ceil(0.5 * source_lengths).astype(int) + 1
+    assert len(set(limits)) > 1  # the rows' limits differ
+    # The trained model: no row goes past its limit; a row without [END] stopped there.
+    tokens, _ = _tokens(translators[0], sources, **options)
+    assert tokens.shape[1] == min(math.ceil(0.5 * width) + 1, translators[0].sequence_length)
     lengths = (tokens != PAD_ID).sum(axis=1)
-    assert np.all(lengths <= limits) and np.any(lengths == limits)
-    cut = lengths == limits  # rows that reached their limit stop there
-    assert np.all(np.any(tokens == END_ID, axis=1) | cut)
+    assert np.all(lengths <= limits)
+    assert np.all(np.any(tokens == END_ID, axis=1) | (lengths == limits))
+    # [END] never chosen: every row runs to its own limit and stops there, unfinished.
+    endless, _ = _tokens(never_ending, sources, **options)
+    assert endless.shape == tokens.shape and not np.any(endless == END_ID)
+    np.testing.assert_array_equal((endless != PAD_ID).sum(axis=1), limits)
     if strategy != "sample":  # (random numbers depend on the batch shape and on XLA)
         # A row's limit is its own: alone, it decodes the same; without XLA too.
-        for i in range(len(tokens)):
-            alone, _ = _tokens(translators[0], sources[i : i + 1], **options)
-            assert alone[0, : lengths[i]].tolist() == tokens[i, : lengths[i]].tolist()
-        eager, _ = _tokens(translators[0], sources, jit_compile=False, **options)
-        np.testing.assert_array_equal(eager, tokens)
+        for i in range(len(endless)):
+            alone, _ = _tokens(never_ending, sources[i : i + 1], **options)
+            assert alone[0].tolist() == endless[i].tolist()
+        eager, _ = _tokens(never_ending, sources, jit_compile=False, **options)
+        np.testing.assert_array_equal(eager, endless)
     # max_length caps the relative limit.
     capped, _ = _tokens(translators[0], sources, **{**options, "max_length": 2})
     assert capped.shape[1] == 2

@@ -134,15 +134,21 @@ def test_keras_file_round_trip_gives_identical_logits(run_dir, tmp_path):
         export_keras(run_dir, tmp_path / "bare.h5")
 
 
-def test_existing_exports_are_kept_unless_overwrite(run_dir, exports, tmp_path):
+def test_existing_exports_are_kept_unless_overwrite(run_dir, exports, tmp_path, capsys):
     target = tmp_path / "export"
     target.mkdir()
     (target / "mine.txt").write_text("keep me")
     with pytest.raises(FileExistsError, match="--overwrite"):
         export_saved_model(run_dir, target)
+    # --overwrite replaces an earlier export only: never a directory of other files.
+    assert cli.main(["export", str(run_dir), str(target), "--overwrite"]) == 2
+    assert "directory of other files (mine.txt)" in capsys.readouterr().err
     assert (target / "mine.txt").read_text() == "keep me"
-    assert cli.main(["export", str(run_dir), str(target), "--overwrite"]) == 0
-    assert (target / "saved_model.pb").exists() and not (target / "mine.txt").exists()
+    (target / "mine.txt").unlink()
+    assert cli.main(["export", str(run_dir), str(target), "--greedy"]) == 2  # exists
+    assert cli.main(["export", str(run_dir), str(target), "--greedy", "--overwrite"]) == 0
+    assert cli.main(["export", str(run_dir), str(target), "--overwrite"]) == 0  # replaced
+    assert (target / "saved_model.pb").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["export"]  # no staging directory left
     # The default export decodes as `DecodingOptions()`: beam search, 4 beams, alpha 0.6.
     import tensorflow as tf

@@ -15,6 +15,7 @@ from keras_transformer.data.text import make_block_dataset
 from keras_transformer.data.tokenizers import CharacterTokenizer
 from keras_transformer.decoding.generator import Generator
 from keras_transformer.export import export_classifier, export_language_model
+from keras_transformer.export.target import EXPORT_MARKER
 from keras_transformer.models.classifier import Classifier, ClassifierConfig
 from keras_transformer.models.language_model import LanguageModel, LanguageModelConfig
 from keras_transformer.training import MaskedSparseCategoricalCrossentropy
@@ -193,9 +194,14 @@ def test_existing_exports_are_kept_unless_overwrite(language_model, tokenizer, c
         export_language_model(language_model, tokenizer, target)
     with pytest.raises(FileExistsError, match="overwrite=True"):
         export_classifier(classifiers["single"], tokenizer, LABELS["single"], target)
+    with pytest.raises(FileExistsError, match=r"other files \(mine\.txt\).*Nothing was removed"):
+        export_language_model(language_model, tokenizer, target, overwrite=True)
     assert (target / "mine.txt").read_text() == "keep me"
+    (target / "mine.txt").unlink()
+    export_classifier(classifiers["single"], tokenizer, LABELS["single"], target, overwrite=True)
+    # An earlier export is replaced.
     export_language_model(language_model, tokenizer, target, max_new_tokens=4, overwrite=True)
-    assert (target / "saved_model.pb").exists() and not (target / "mine.txt").exists()
+    assert (target / "saved_model.pb").exists() and (target / EXPORT_MARKER).is_file()
     assert sorted(p.name for p in (target / "assets").iterdir()) == ["vocabulary.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["export"]  # no staging directory left
 

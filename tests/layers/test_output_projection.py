@@ -31,6 +31,12 @@ def _plain_logits(layer, x):
     return tf.cast(z, "float32") + layer.bias.value  # the bias stays float32
 
 
+# A few units in the last place of the compute dtype (float32: ~8 ulps of 1.2e-7; float16:
+# 2 of 9.8e-4; bfloat16: 2 of 7.8e-3): two matrix products of the same operands need not agree
+# bit for bit (the kernel and its summation order depend on the machine, threads, alignment).
+TOLERANCE = {"float32": 1e-6, "mixed_float16": 2e-3, "mixed_bfloat16": 1.6e-2}
+
+
 @pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16", "mixed_float16"])
 @pytest.mark.parametrize("training", [False, True])
 def test_logits_are_float32_and_match_the_formula(policy, training, rng):
@@ -38,9 +44,34 @@ def test_logits_are_float32_and_match_the_formula(policy, training, rng):
     x = rng.normal(size=(BATCH, LENGTH, HIDDEN)).astype("float32")
     logits = layer(x, training=training)
     assert keras.backend.standardize_dtype(logits.dtype) == "float32"
-    np.testing.assert_array_equal(as_numpy(logits), as_numpy(_plain_logits(layer, x)))
+    expected = as_numpy(_plain_logits(layer, x))
+    tolerance = TOLERANCE[policy]
+    np.testing.assert_allclose(
+        as_numpy(logits), expected, rtol=tolerance, atol=tolerance * np.abs(expected).max()
+    )
     symbolic = layer(keras.Input((None, HIDDEN)))
     assert symbolic.dtype == "float32" and symbolic.shape == (None, None, VOCAB)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16", "mixed_float16"])
+@pytest.mark.parametrize("training", [False, True])
+def test_the_bias_is_added_in_float32_after_the_cast(policy, training, rng):
+    # Small integers in x and the kernel: every product and partial sum of x W is an integer
+    # below 256, exact in bfloat16 and float16 whatever the kernel or summation order, so
+    # float32(x W) + b is one correctly rounded float32 addition, the same on every machine,
+    # and exact equality holds. A bias added in the compute dtype would lose its low bits.
+    layer = OutputProjection(VOCAB, dtype=policy)
+    layer.build((None, None, HIDDEN))
+    kernel = rng.integers(-3, 4, size=(HIDDEN, VOCAB)).astype("float32")
+    bias = rng.normal(size=VOCAB).astype("float32")
+    layer.set_weights([kernel, bias])
+    x = rng.integers(-3, 4, size=(BATCH, LENGTH, HIDDEN)).astype("float32")
+    logits = as_numpy(layer(x, training=training))
+    expected = (x.astype("float64") @ kernel).astype("float32") + bias
+    np.testing.assert_array_equal(logits, expected)
+    if policy != "float32":  # the check has teeth: the sum in the compute dtype differs
+        rounded = keras.ops.cast(keras.ops.cast(expected, layer.compute_dtype), "float32")
+        assert not np.array_equal(as_numpy(rounded), expected)
 
 
 @pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16", "mixed_float16"])

@@ -36,7 +36,12 @@ def test_keras_file_round_trip_gives_identical_outputs(tmp_path):
     path = tmp_path / "model.keras"
     model.save(path)
     restored = keras.saving.load_model(path)  # no custom_objects: every layer is registered
-    np.testing.assert_array_equal(as_numpy(restored([source, target])), expected)
+    # The same weights and graph, but two runs of a matrix product need not agree bit for bit
+    # (kernels and summation order vary with the machine, threads and memory alignment).
+    tolerance = 1e-6 * np.abs(expected).max()
+    np.testing.assert_allclose(
+        as_numpy(restored([source, target])), expected, rtol=1e-6, atol=tolerance
+    )
     assert [type(layer).__name__ for layer in restored.layers] == [
         type(layer).__name__ for layer in model.layers
     ]

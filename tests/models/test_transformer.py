@@ -84,7 +84,10 @@ def test_keras_round_trip_gives_identical_logits(tmp_path):
     expected = as_numpy(model(_inputs()))
     model.save(tmp_path / "model.keras")
     restored = keras.saving.load_model(tmp_path / "model.keras")
-    np.testing.assert_array_equal(as_numpy(restored(_inputs())), expected)
+    # Float32 rounding only: two runs of a matrix product need not agree bit for bit.
+    np.testing.assert_allclose(
+        as_numpy(restored(_inputs())), expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max()
+    )
 
 
 def test_mixed_precision_keeps_float32_logits():

@@ -5,7 +5,6 @@ import io
 import json
 import logging
 
-import keras
 import numpy as np
 import pytest
 
@@ -14,6 +13,7 @@ from keras_transformer.data.labelled import read_labelled
 from keras_transformer.data.text import read_documents
 from keras_transformer.run import Run
 from keras_transformer.training import TrainConfig, train
+from tests.training.interruptions import Interrupt
 
 pytestmark = pytest.mark.xdist_group("test_tasks")
 
@@ -191,14 +191,6 @@ def test_export_command_follows_the_run_task(lm_run, classifier_run, tmp_path, c
     )
 
 
-class _Interrupt(keras.callbacks.Callback):
-    """A kill right after epoch 1 (once the backup is written)."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == 0:
-            raise KeyboardInterrupt
-
-
 @pytest.mark.parametrize("task", ["lm", "classify"])
 def test_a_resumed_run_continues_as_the_uninterrupted_one(task, tmp_path):
     """Each epoch's data order and dropout depend on its number, for every task."""
@@ -218,7 +210,7 @@ def test_a_resumed_run_continues_as_the_uninterrupted_one(task, tmp_path):
 
     straight = losses("straight")
     with pytest.raises(KeyboardInterrupt):
-        losses("resumed", [_Interrupt()])
+        losses("resumed", [Interrupt(after=1)])
     resumed = losses("resumed")
     assert len(set(straight)) == 3
     np.testing.assert_allclose(resumed, straight, rtol=1e-5)

@@ -12,6 +12,7 @@ from keras_transformer.data.tsv import write_tsv
 from keras_transformer.run import Run
 from keras_transformer.training import TrainConfig, train
 from keras_transformer.training.callbacks import GoodCheckpoint
+from tests.training.interruptions import EpochsSeen, Interrupt
 
 MODEL = kt.TransformerConfig(
     sequence_length=40, hidden_dim=32, intermediate_dim=64, num_heads=4, num_layers=1,
@@ -62,33 +63,12 @@ def test_a_finished_run_is_not_overwritten_unless_asked(tmp_path):
     assert (tmp_path / "run" / "notes.txt").read_text() == "mine"  # only run files replaced
 
 
-class _Interrupt(keras.callbacks.Callback):
-    """Simulates a kill right after the end of epoch `after` (once the backup is written)."""
-
-    def __init__(self, after):
-        super().__init__()
-        self.after = after
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 == self.after:
-            raise KeyboardInterrupt
-
-
-class _EpochsSeen(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs.append(epoch + 1)
-
-
 def test_rerunning_after_an_interruption_resumes(tmp_path):
     config = _train_config(tmp_path / "run", epochs=3, steps_per_epoch=5)
     with pytest.raises(KeyboardInterrupt):
-        train(MODEL, config, callbacks=[_Interrupt(after=1)], verbose=0)
+        train(MODEL, config, callbacks=[Interrupt(after=1)], verbose=0)
     assert not (tmp_path / "run" / "run.json").exists()
-    seen = _EpochsSeen()
+    seen = EpochsSeen()
     result = train(MODEL, config, callbacks=[seen], verbose=0)
     assert seen.epochs == [2, 3]  # epoch 1 is not trained again
     assert [r["epoch"] for r in json.loads((result.run_dir / "history.json").read_text())] == [
@@ -114,7 +94,7 @@ def test_a_crash_while_saving_the_model_resumes_at_the_end(tmp_path, monkeypatch
             train(MODEL, config, verbose=0)
     assert (tmp_path / "run" / "backup").is_dir()
     assert not (tmp_path / "run" / "run.json").exists()
-    seen = _EpochsSeen()
+    seen = EpochsSeen()
     result = train(MODEL, config, callbacks=[seen], verbose=0)
     assert seen.epochs == []  # nothing trained again
     assert result.status == "finished" and result.epochs == 2
@@ -137,7 +117,7 @@ def test_a_resumed_run_continues_the_data_order_and_the_dropout(tmp_path):
 
     straight = losses("straight")
     with pytest.raises(KeyboardInterrupt):
-        losses("resumed", [_Interrupt(after=1)])
+        losses("resumed", [Interrupt(after=1)])
     resumed = losses("resumed")
     assert len(set(straight)) == 3
     np.testing.assert_allclose(resumed, straight, rtol=1e-5)
@@ -146,7 +126,7 @@ def test_a_resumed_run_continues_the_data_order_and_the_dropout(tmp_path):
 def test_resuming_with_other_settings_is_refused(tmp_path):
     config = _train_config(tmp_path / "run", epochs=2, steps_per_epoch=2)
     with pytest.raises(KeyboardInterrupt):
-        train(MODEL, config, callbacks=[_Interrupt(after=1)], verbose=0)
+        train(MODEL, config, callbacks=[Interrupt(after=1)], verbose=0)
     with pytest.raises(ValueError, match="other settings"):
         train(MODEL.replace(hidden_dim=16), config, verbose=0)
 
