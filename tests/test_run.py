@@ -7,7 +7,7 @@ import os
 import pytest
 
 import keras_transformer as kt
-from keras_transformer.data.corpus import load_corpus
+from keras_transformer.data.corpus import ExampleSplits, load_corpus
 from keras_transformer.data.tokenizers import CharacterTokenizer
 from keras_transformer.run import RUN_FILES, RUN_MARKER, DamagedRunFileError, Run
 from keras_transformer.training import TrainConfig
@@ -170,3 +170,24 @@ def test_resuming_checks_only_the_settings_given(tmp_path):
         run.check_resumable(MODEL.replace(num_layers=3), given)
     saved = json.loads((tmp_path / "run" / "train_config.json").read_text())
     assert saved["epochs"] == 3  # checking writes nothing
+
+
+@pytest.mark.parametrize("name", ["labels.json", "tokenizer.json", "splits/test.jsonl"])
+def test_a_damaged_classifier_file_is_named_with_what_to_do(tmp_path, name):
+    examples = [(f"text {i}", "yes" if i % 2 else "no") for i in range(40)]
+    splits = ExampleSplits(examples[:30], examples[30:35], examples[35:])
+    tokenizer = CharacterTokenizer.learn([text for text, _ in examples])
+    model = kt.ClassifierConfig.preset("tiny", vocabulary_size=tokenizer.vocabulary_size,
+                                       num_classes=2)  # fmt: skip
+    config = TrainConfig(task="classify", corpus="x.tsv", out=str(tmp_path / "run"))
+    run = Run.create(tmp_path / "run")
+    run.prepare(model, config, tokenizer, None, splits, labels=["no", "yes"])
+    assert Run.open(tmp_path / "run").labels == ["no", "yes"]
+    path = tmp_path / "run" / name
+    path.write_bytes(path.read_bytes()[:-9])
+    opened = Run.open(tmp_path / "run")
+    with pytest.raises(DamagedRunFileError) as raised:
+        opened.labels, opened.tokenizer, opened.splits  # noqa: B018
+    message = str(raised.value)
+    assert "is damaged" in message and name.split("/")[0] in message
+    assert "--overwrite" in message

@@ -123,7 +123,8 @@ class RunAccounting(keras.callbacks.Callback):
     """Keeps `accounting.json`: for every process that trained the run, its wall and CPU
     seconds (from `started`, the start of `train`) and the epochs it trained, written when an
     epoch's training ends (before its validation, so an epoch is counted even if the process
-    dies while validating), at each epoch's end, and every `every` seconds.
+    dies while validating), at each epoch's end, and every `every` seconds. Each epoch's logs
+    (and so `history.json`) get `epochs_trained`, the passes over the data so far.
 
     `previous` are the totals of the earlier processes, `(seconds, cpu_seconds)`.
     """
@@ -177,6 +178,8 @@ class RunAccounting(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._count()
+        if logs is not None:  # into history.json: the passes so far, by every process
+            logs["epochs_trained"] = sum(p["epochs_trained"] for p in self.processes)
 
     def on_train_end(self, logs=None):
         self.write()

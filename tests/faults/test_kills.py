@@ -180,6 +180,7 @@ def test_a_run_killed_at_any_phase_resumes_and_leaves_nothing(tmp_path, task, ph
     assert all(p["seconds"] > 0 for p in accounting)
     history = json.loads((out / "history.json").read_text())
     assert [r["epoch"] for r in history] == [1, 2, 3]
+    assert history[-1]["epochs_trained"] == trained
     assert history[-1]["seconds"] <= record["seconds"] + 1e-6
     if phase in ("epoch", "validation", "decoding"):  # the second process trained epoch 3
         assert history[-1]["seconds"] > accounting[0]["seconds"]  # the first process counted
