@@ -138,7 +138,8 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
             vocabulary sizes are replaced by those of the tokenizers learnt from the training
             split.
         train_config: `TrainConfig`.
-        overwrite: bool. Replace a finished run in `train_config.out`. Defaults to `False`.
+        overwrite: bool. Replace the run in `train_config.out` (its own files, once the new
+            corpus is read; see `Run.create`). Defaults to `False`.
         callbacks: extra Keras callbacks.
         verbose: `model.fit` verbosity. Defaults to `"auto"` (progress bars).
         model_overrides: dict of `TransformerConfig` fields that replace those of the chosen
@@ -148,7 +149,9 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
         `TrainResult`.
 
     Raises:
-        FileExistsError: `train_config.out` holds a finished run and `overwrite` is False.
+        FileExistsError: `train_config.out` holds a finished run and `overwrite` is False,
+            or it is a directory of other files (never written into).
+        DamagedRunFileError: a file of the run in `train_config.out` cannot be read.
         ValueError: it holds an unfinished run with other settings.
     """
     clock = TrainingClock.now()
