@@ -142,7 +142,6 @@ def _alive(pid):
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_a_killed_training_leaves_no_learner_and_no_file(tmp_path):
     private = tmp_path / "tmp"
     private.mkdir()
