@@ -149,7 +149,6 @@ class Run:
             DamagedRunFileError: its `run.json` is damaged and `overwrite` is False.
         """
         run = cls(directory)
-        run.replacing = False
         if not run.directory.exists():
             return run
         if not run.directory.is_dir():
@@ -223,7 +222,6 @@ class Run:
             "files here, and no others.\n"
         )
         self.replacing = False
-        self._forget()
 
     def _check_empty(self):
         """Raises FileExistsError naming what `directory` (not a run) holds, unless it is

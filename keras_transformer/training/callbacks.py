@@ -17,6 +17,9 @@ from keras_transformer.run import reading
 
 logger = logging.getLogger("keras_transformer")
 
+# Each epoch's checkpoint in `checkpoints/`.
+_CHECKPOINTS = "epoch-[0-9][0-9][0-9].weights.h5"
+
 
 class GoodCheckpoint(keras.callbacks.Callback):
     """Saves the weights after every epoch whose loss is finite, atomically, as
@@ -44,7 +47,7 @@ class GoodCheckpoint(keras.callbacks.Callback):
 
     def all(self):
         """Every epoch checkpoint, oldest first."""
-        return sorted(self.directory.glob("epoch-[0-9][0-9][0-9].weights.h5"))
+        return sorted(self.directory.glob(_CHECKPOINTS))
 
 
 class RunBackup(keras.callbacks.BackupAndRestore):
@@ -103,9 +106,6 @@ class RunBackup(keras.callbacks.BackupAndRestore):
             self.model.save_weights(temporary, overwrite=True)
         record = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
         write_json(self._training_metadata_path, record)
-
-
-_CHECKPOINTS = "epoch-[0-9][0-9][0-9].weights.h5"
 
 
 def _variable_values(model):
@@ -197,7 +197,7 @@ def read_accounting(path):
 
 def latest_checkpoint(directory):
     """The newest `epoch-NNN.weights.h5` in `directory`, or None."""
-    checkpoints = sorted(pathlib.Path(directory).glob("epoch-[0-9][0-9][0-9].weights.h5"))
+    checkpoints = sorted(pathlib.Path(directory).glob(_CHECKPOINTS))
     return checkpoints[-1] if checkpoints else None
 
 
