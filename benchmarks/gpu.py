@@ -13,9 +13,10 @@ ms per step (the median after warm-up, each step synchronised), tokens per secon
 and target tokens), and MFU: the model FLOPs per step (3 x the forward pass's matrix
 products, attention included, counted analytically) over the step time, as a share of the
 device's peak (`--peak-tflops`; defaults: 989 for an H100/H200 in bfloat16, else measured
-with one large matrix product). Then cached greedy generation (`Transformer.encode`,
-`initial_cache`, `decode_step` in a compiled loop; eager only on PyTorch) in tokens per
-second at batch 1 and 64.
+with one large matrix product). Then cached greedy generation in tokens per second at batch
+1 and 64: the library's own search (`keras_transformer.decoding.search.decode` over
+`decoding.steps.cached_step`, [END] forbidden so every row makes the requested tokens),
+compiled by `decoding.compiled.compile_search` (XLA on TensorFlow and JAX; eager on PyTorch).
 """
 
 import argparse
@@ -29,6 +30,9 @@ import numpy as np
 from keras import ops
 from step_timer import StepTimer  # benchmarks/step_timer.py
 
+from keras_transformer.decoding.compiled import compile_search
+from keras_transformer.decoding.search import decode
+from keras_transformer.decoding.steps import cached_step
 from keras_transformer.models import Transformer, TransformerConfig
 from keras_transformer.training.losses import MaskedSparseCategoricalCrossentropy
 
@@ -143,21 +147,9 @@ def training_step(config, batch, length, precision, jit, steps, warmup, cost_ana
 
 
 def greedy(model, source_ids, steps):
-    """Cached greedy decoding of `steps` tokens with keras.ops only (any backend)."""
-    encoder_outputs, source_mask = model.encode(source_ids)
-    batch = ops.shape(source_ids)[0]
-    cache = model.initial_cache(encoder_outputs, steps)
-    tokens = ops.full((batch, 1), 2, "int32")  # [START]
-    output = ops.zeros((batch, steps), "int32")
-
-    def body(index, state):
-        tokens, cache, output = state
-        logits, cache = model.decode_step(tokens, index, cache, source_mask)
-        tokens = ops.cast(ops.argmax(logits[:, -1], axis=-1), "int32")[:, None]
-        output = ops.slice_update(output, (0, index), tokens)
-        return tokens, cache, output
-
-    return ops.fori_loop(0, steps, body, (tokens, cache, output))[2]
+    """Cached greedy decoding of exactly `steps` tokens: the library's search, [END]
+    forbidden (`min_length`), `SearchResult.ids` `(batch, steps)`."""
+    return decode(cached_step, model, source_ids, steps, "greedy", min_length=steps).ids
 
 
 def generation(config, batch, source_length, steps, precision, jit, repeats):
@@ -169,25 +161,10 @@ def generation(config, batch, source_length, steps, precision, jit, repeats):
     source = ops.convert_to_tensor(
         rng.integers(4, config.vocabulary_size, (batch, source_length)).astype("int32")
     )
-    if BACKEND == "jax" and jit:
-        import jax
+    search = compile_search(lambda ids: greedy(model, ids, steps), jit, model=model)
 
-        variables = model.variables
-
-        def pure(values, source_ids):
-            with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))):
-                return greedy(model, source_ids, steps)
-
-        jitted = jax.jit(pure)
-        values = [v.value for v in variables]
-
-        def run():
-            return jitted(values, source)
-    else:
-        decode = _compiled(lambda ids: greedy(model, ids, steps), jit)
-
-        def run():
-            return decode(source)
+    def run():
+        return search(source)
 
     _sync(run())  # compiles
     times = []
@@ -249,7 +226,7 @@ def main():
     results = {"backend": BACKEND, "device": name, "peak_tflops": peak, "training": [],
                "generation": []}  # fmt: skip
     modes = [jit for jit, skip in ((True, args.no_jit_on), (False, args.no_jit_off)) if not skip]
-    # PyTorch: the generation loop runs eagerly (no compiled keras.ops loop there).
+    # PyTorch: the generation loop runs eagerly (compile_search does not compile there).
     generation_modes = [False] if BACKEND == "torch" else modes
     print("\n| precision | compiled | batch | ms/step | tokens/s | TFLOP/s | MFU |")
     print("|---|---|---|---|---|---|---|")

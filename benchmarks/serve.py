@@ -14,8 +14,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text  # noqa: F401
 
-from keras_transformer.decoding import Translator
 from keras_transformer.export import export_saved_model
+from keras_transformer.predictors import load_predictor
 from keras_transformer.run import Run
 
 
@@ -63,7 +63,7 @@ def main():
         args.calls, args.batch_size = 3, 4
 
     sentences = [s for s, _ in Run.open(args.run_dir).splits.test]
-    translator = Translator.from_run(args.run_dir)
+    translator = load_predictor(args.run_dir)
     with tempfile.TemporaryDirectory() as directory:
         export_dir = export_saved_model(args.run_dir, f"{directory}/export")
         started = time.perf_counter()

@@ -33,6 +33,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
+from keras_transformer import tasks
 from keras_transformer.evaluation.evaluate import evaluate_run
 from keras_transformer.export import export_classifier
 from keras_transformer.models.classifier import count_classifier_parameters
@@ -108,7 +109,7 @@ def main(argv=None):
               f"({example['probability']:.2f})")  # fmt: skip
 
     ## Classify new texts: a label and every label's probability
-    classifier = run.text_classifier()
+    classifier = tasks.of(run).predictor(run)
     truth = DATES if args.corpus is None else {e[0]: e[-1] for e in run.splits.test[:8]}
     texts = list(truth)
     predictions = classifier.predict(texts)

@@ -31,6 +31,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
+from keras_transformer import tasks
 from keras_transformer.decoding.generator import GENERATION_DEFAULTS
 from keras_transformer.evaluation.evaluate import evaluate_run
 from keras_transformer.export import export_language_model
@@ -88,7 +89,7 @@ def main(argv=None):
     ## Causality: a token never sees the tokens after it
     # Position i predicts token i + 1 from tokens 0..i only. Change the token at position k:
     # the logits before k must not move; those from k on may.
-    model, generator = run.load_model(), run.generator()
+    model, generator = run.load_model(), tasks.of(run).predictor(run)
     ids = generator.prompt_ids(["Return the value of x."])[0][None, :]  # [START] + tokens
     k = ids.shape[1] // 2
     changed = ids.copy()
@@ -110,8 +111,8 @@ def main(argv=None):
     if args.corpus is not None:
         prompts = [" ".join(d.split()[:3]) for d in run.splits.validation[:3]]
     new_tokens = 16 if args.smoke else 80
-    greedy = generator.generate(prompts, new_tokens, strategy="greedy")
-    sampled = generator.generate(prompts, new_tokens, **GENERATION_DEFAULTS)
+    greedy = generator.generate(prompts, max_new_tokens=new_tokens, strategy="greedy")
+    sampled = generator.generate(prompts, max_new_tokens=new_tokens, **GENERATION_DEFAULTS)
     print(f"\nsampling options: {GENERATION_DEFAULTS}")
     for prompt, g, s in zip(prompts, greedy, sampled, strict=True):
         print(f"\nprompt  {prompt!r}")

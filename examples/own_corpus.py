@@ -18,7 +18,7 @@ import random
 
 import keras_transformer as kt
 from keras_transformer.data.tsv import write_tsv
-from keras_transformer.decoding import Translator
+from keras_transformer.predictors import load_predictor
 from keras_transformer.training import TrainConfig, train
 
 UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -95,7 +95,7 @@ def main(argv=None):
     print(f"{result.status}: validation token accuracy {result.metrics['val_masked_accuracy']:.3f}")
 
     ## Translate sentences the model never saw
-    translator = Translator.from_run(result.run_dir)
+    translator = load_predictor(result.run_dir)
     tests = ["seven hundred and forty-two", "nineteen", "five hundred"]
     for text, translation in zip(tests, translator.translate(tests), strict=True):
         print(f"{text:>30} -> {translation}")

@@ -1,6 +1,6 @@
 """keras_transformer: the Transformer of "Attention Is All You Need" as reusable Keras 3 layers.
 
-Public API (see the README for a tour):
+Public API (docs/architecture.md has a tour):
 
 - layers: `PositionalEmbedding`, `MultiHeadSelfAttention`, `MultiHeadCrossAttention`,
   `FeedForward`, `EncoderBlock`, `DecoderBlock`;
@@ -16,7 +16,7 @@ Public API (see the README for a tour):
 
 # First: in the `keras-transformer` process only, TensorFlow's start-up logging is hidden
 # before Keras imports TensorFlow (a no-op anywhere else; see the module).
-from keras_transformer import cli_startup  # noqa: F401
+from keras_transformer.cli import startup as _startup  # noqa: F401
 from keras_transformer.layers import (
     DecoderBlock,
     EncoderBlock,
@@ -43,8 +43,8 @@ from keras_transformer.models import (
 
 __version__ = "0.1.0"
 
-# Built on TensorFlow (tf.function decoding loops): imported when first used, so that the
-# layers and models import on any Keras backend without TensorFlow.
+# Imported when first used: `Translator` tokenizes with tensorflow-text, so that the layers
+# and models import on any Keras backend without TensorFlow.
 _DECODING = ("DecodingOptions", "Translator")
 
 

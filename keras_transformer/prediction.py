@@ -1,13 +1,19 @@
 """`TextClassifier`: texts in, labels and their probabilities out, with a trained
-`Classifier`, its tokenizer and its labels."""
+`Classifier`, its tokenizer and its labels.
+
+Tokenization is tensorflow-text's, on the host; the model runs on the active Keras backend
+(compiled by `decoding.compiled.compile_search`), its inputs and outputs NumPy arrays."""
 
 import dataclasses
 
+import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 from keras_transformer.data.labelled import encode_texts
-from keras_transformer.layers._validation import check_positive_int
+from keras_transformer.decoding.compiled import compile_search
+from keras_transformer.layers.validation import check_positive_int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,11 +49,17 @@ class TextClassifier:
         self.tokenizer = tokenizer
         self.labels = list(labels)
         self.pairs = model.config.segments == 2
-        self._predict = tf.function(lambda inputs: model(inputs, training=False),
-                                    reduce_retracing=True)  # fmt: skip
+        # A graph under TensorFlow (as before: no XLA), jax.jit under JAX, eager PyTorch.
+        self._predict = compile_search(
+            lambda inputs: model(inputs, training=False),
+            jit_compile=keras.backend.backend() == "jax",
+            model=model,
+            reduce_retracing=True,
+        )
 
     def inputs(self, texts):
-        """The model's inputs for a batch of texts (or pairs)."""
+        """The model's inputs for a batch of texts (or pairs): `tf.Tensor`s (a dict of them
+        for pairs)."""
         texts = list(texts)
         length = self.model.config.sequence_length
         if not self.pairs:
@@ -70,9 +82,17 @@ class TextClassifier:
         """Float32 class probabilities `(len(texts), classes)`."""
         check_positive_int(batch_size, "batch_size")
         texts = list(texts)
-        parts = [np.asarray(self._predict(self.inputs(texts[i : i + batch_size])))
-                 for i in range(0, len(texts), batch_size)]  # fmt: skip
+        batches = (texts[i : i + batch_size] for i in range(0, len(texts), batch_size))
+        parts = [ops.convert_to_numpy(self._predict(self._backend_inputs(b))) for b in batches]
         return np.concatenate(parts) if parts else np.zeros([0, len(self.labels)], "float32")
+
+    def _backend_inputs(self, texts):
+        """`inputs(texts)` as the active backend takes them (NumPy arrays but under
+        TensorFlow)."""
+        inputs = self.inputs(texts)
+        if keras.backend.backend() == "tensorflow":
+            return inputs
+        return keras.tree.map_structure(lambda t: t.numpy(), inputs)
 
     def predict(self, texts, batch_size=64):
         """One `Prediction` per text (or pair), in order."""

@@ -30,7 +30,6 @@ checked. A file of the run that cannot be read raises `DamagedRunFileError`, nam
 """
 
 import collections
-import contextlib
 import dataclasses
 import functools
 import json
@@ -39,13 +38,14 @@ import shutil
 
 import keras
 
+from keras_transformer import tasks
 from keras_transformer.atomic import atomic_path, remove_stale_temporaries, write_json
-from keras_transformer.data.corpus import ExampleSplits, Splits
 from keras_transformer.data.tokenizers import Tokenizer
-from keras_transformer.models import ClassifierConfig, LanguageModelConfig, TransformerConfig
+from keras_transformer.reading import DamagedRunFileError, reading
+from keras_transformer.run_marker import RUN_MARKER, is_run
 
-# The file that marks a directory as a run (written first when a run is prepared).
-RUN_MARKER = ".keras-transformer-run"
+__all__ = ["RUN_FILES", "RUN_MARKER", "DamagedRunFileError", "Run", "reading"]
+
 # What a run directory holds; `overwrite=True` removes exactly these, nothing else.
 RUN_FILES = (
     "config.json", "train_config.json", "source_tokenizer.json", "target_tokenizer.json",
@@ -56,43 +56,13 @@ RUN_FILES = (
 )  # fmt: skip
 # The directories of a run whose atomic writes a killed process may have left half-done.
 _WRITTEN_DIRECTORIES = (".", "splits", "checkpoints", "backup")
-# Train settings every run's train_config.json holds (recognising runs written before
-# RUN_MARKER).
-_TRAIN_CONFIG_KEYS = ("corpus", "out", "epochs", "seed")
 # What to do about a damaged file, by file (the rest of the run cannot be used without it).
 _RETRAIN = "train the run again: `keras-transformer train ... --out {dir} --overwrite`"
 
 # Settings that may differ when a run resumes: its length and where it is.
 RESUMABLE = ("epochs", "time_budget", "out")
-# Each task's model configuration class.
-MODEL_CONFIGS = {
-    "translate": TransformerConfig, "lm": LanguageModelConfig, "classify": ClassifierConfig,
-}  # fmt: skip
-# The commands that use a trained model, and the task each needs.
-COMMAND_TASKS = {"translate": "translate", "generate": "lm", "classify": "classify"}
-_TASK_NAMES = {"translate": "translation", "lm": "language-model", "classify": "classifier"}
 # Model fields the data decides (the tokenizers' vocabularies, the labels).
 _DATA_FIELDS = ("vocabulary_size", "target_vocabulary_size", "num_classes", "segments")
-
-
-class DamagedRunFileError(ValueError):
-    """A file of a run exists but cannot be read (cut short, edited, or not ours)."""
-
-
-@contextlib.contextmanager
-def reading(path, fix):
-    """Turns any failure to read or parse `path` (but its absence) into a
-    `DamagedRunFileError` that names it and says what to do (`fix`)."""
-    try:
-        yield
-    except (FileNotFoundError, DamagedRunFileError):
-        raise
-    except Exception as error:  # parsers (json, h5py, zipfile, Keras) raise many kinds
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        reason = f"{type(error).__name__}: {reason[:200]}" if reason else type(error).__name__
-        raise DamagedRunFileError(
-            f"{path} is damaged and cannot be read ({reason}); {fix}."
-        ) from error
 
 
 class Run:
@@ -185,7 +155,9 @@ class Run:
             source_tokenizer.save(self.directory / "source_tokenizer.json")
             target_tokenizer.save(self.directory / "target_tokenizer.json")
         if labels is not None:
-            counts = collections.Counter(example[-1] for example in splits.train)
+            counts = getattr(splits, "label_counts", None) or collections.Counter(
+                example[-1] for example in splits.train
+            )
             record = {"labels": list(labels), "train_counts": [counts[x] for x in labels]}
             write_json(self.directory / "labels.json", record)
         train_config.to_json(self.directory / "train_config.json")
@@ -259,33 +231,25 @@ class Run:
     def is_run(self):
         """Whether `directory` is a run: it has the marker, or (a run written before the
         marker) a `config.json` and a `train_config.json` with a run's settings."""
-        if (self.directory / RUN_MARKER).is_file():
-            return True
-        train_config = self.directory / "train_config.json"
-        if not (self.prepared and train_config.is_file()):
-            return False
-        try:
-            values = json.loads(train_config.read_text(encoding="utf-8"))
-        except (ValueError, OSError):
-            return False
-        return isinstance(values, dict) and all(k in values for k in _TRAIN_CONFIG_KEYS)
+        return is_run(self.directory)
 
     def _reading(self, name, fix=_RETRAIN):
         return reading(self.directory / name, fix.format(dir=self.directory))
 
     @property
     def task(self):
-        """`"translate"`, `"lm"` or `"classify"` (a directory with a model and its
-        `config.json` but no `train_config.json` holds a translation model)."""
+        """The name of the run's task (`keras_transformer.tasks`): its `train_config.json`
+        says; a directory with a model and its `config.json` but no `train_config.json`
+        holds a model of the default task (translation)."""
         if not (self.directory / "train_config.json").is_file():
-            return "translate"
+            return tasks.default().name
         return self.train_config.task
 
     @functools.cached_property
     def model_config(self):
-        task = self.task
+        config_class = tasks.get(self.task).config_class
         with self._reading("config.json"):
-            return MODEL_CONFIGS[task].from_json(self.directory / "config.json")
+            return config_class.from_json(self.directory / "config.json")
 
     @functools.cached_property
     def train_config(self):
@@ -294,28 +258,46 @@ class Run:
         with self._reading("train_config.json"):
             return TrainConfig.from_json(self.directory / "train_config.json")
 
+    @property
+    def _tokenizer_files(self):
+        """The run's tokenizer files: a source and a target one, or its one tokenizer."""
+        pair = ("source_tokenizer.json", "target_tokenizer.json")
+        if tasks.get(self.task).tokenizers == 2:
+            return pair
+        return ("tokenizer.json",)
+
     @functools.cached_property
     def source_tokenizer(self):
-        """The tokenizer of the model's inputs (a translation run's source side)."""
-        name = "source_tokenizer.json" if self.task == "translate" else "tokenizer.json"
+        """The tokenizer of the model's inputs (a translation run's source side, the one
+        tokenizer of another task's run)."""
+        name = self._tokenizer_files[0]
         with self._reading(name):
             return Tokenizer.load(self.directory / name)
 
     @property
     def tokenizer(self):
-        """A language-model or classifier run's tokenizer (`source_tokenizer`)."""
+        """A run's one tokenizer (`source_tokenizer`)."""
         return self.source_tokenizer
 
     @functools.cached_property
     def target_tokenizer(self):
-        self.check_task("translate", "a target tokenizer")
-        with self._reading("target_tokenizer.json"):
-            return Tokenizer.load(self.directory / "target_tokenizer.json")
+        """The tokenizer of the model's outputs (a run with two tokenizers)."""
+        if len(self._tokenizer_files) < 2:
+            raise ValueError(
+                f"{self.directory} is a run of task {self.task!r}: it has one tokenizer "
+                "(`tokenizer`), no target tokenizer."
+            )
+        with self._reading(self._tokenizer_files[1]):
+            return Tokenizer.load(self.directory / self._tokenizer_files[1])
 
     @functools.cached_property
     def labels(self):
         """A classifier run's labels (a label's index is its class id)."""
-        self.check_task("classify", "labels")
+        if not tasks.get(self.task).labelled:
+            raise ValueError(
+                f"{self.directory} is a run of task {self.task!r}: it has no labels "
+                "(labels.json); only a classifier run has."
+            )
         with self._reading("labels.json"):
             labels = json.loads((self.directory / "labels.json").read_text(encoding="utf-8"))
             if not isinstance(labels.get("labels"), list):
@@ -324,9 +306,8 @@ class Run:
 
     @functools.cached_property
     def splits(self):
-        kind = Splits if self.task == "translate" else ExampleSplits
         with self._reading("splits"):
-            return kind.load(self.directory / "splits")
+            return tasks.get(self.task).load_splits(self.directory / "splits")
 
     @functools.cached_property
     def status(self):
@@ -382,8 +363,7 @@ class Run:
         A run saved before models were `Transformer` instances (a plain functional model)
         gets its weights loaded into a `Transformer` built from `config.json`.
         """
-        from keras_transformer.models import Transformer
-
+        model_class = tasks.get(self.task).model_class
         if not self.model_path.is_file():
             raise FileNotFoundError(
                 f"{self.directory} has no trained model (model.keras); train one with "
@@ -391,8 +371,8 @@ class Run:
             )
         with self._reading("model.keras"):
             model = keras.saving.load_model(self.model_path, compile=False)
-        if self.task == "translate" and not isinstance(model, Transformer):
-            rebuilt = Transformer(self.model_config)
+        if not isinstance(model, model_class):
+            rebuilt = model_class(self.model_config)
             rebuilt.set_weights(model.get_weights())
             model = rebuilt
         return model
@@ -400,40 +380,6 @@ class Run:
     def save_model(self, model):
         with atomic_path(self.model_path) as temporary:
             model.save(temporary)
-
-    def translator(self, step=None):
-        """A `Translator` with the run's model and tokenizers (`step`: its step maker,
-        `decoding.steps.cached_step` when None)."""
-        from keras_transformer.decoding import Translator, cached_step
-
-        self.check_task("translate", "`translate`")
-        return Translator(self.load_model(), self.source_tokenizer, self.target_tokenizer,
-                          step=step or cached_step)  # fmt: skip
-
-    def generator(self):
-        """A `Generator` with a language-model run's model and tokenizer."""
-        from keras_transformer.decoding import Generator
-
-        self.check_task("lm", "`generate`")
-        return Generator(self.load_model(), self.tokenizer)
-
-    def text_classifier(self):
-        """A `TextClassifier` with a classifier run's model, tokenizer and labels."""
-        from keras_transformer.prediction import TextClassifier
-
-        self.check_task("classify", "`classify`")
-        return TextClassifier(self.load_model(), self.tokenizer, self.labels)
-
-    def check_task(self, task, needed_by):
-        """Raises ValueError unless the run's task is `task` (`needed_by`: what needs it)."""
-        if self.task != task:
-            command = {v: k for k, v in COMMAND_TASKS.items()}[self.task]
-            raise ValueError(
-                f"{self.directory} is a {_TASK_NAMES[self.task]} run (task {self.task!r}); "
-                f"{needed_by} needs a {_TASK_NAMES[task]} run (task {task!r}). Use "
-                f"`keras-transformer {command} {self.directory} ...` with this run, or train "
-                f"one with `keras-transformer train --task {task}`."
-            )
 
     # === Resuming and finishing ===
 

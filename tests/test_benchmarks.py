@@ -40,3 +40,19 @@ def test_the_command_runs_smoke_sized(command, tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert result.returncode == 0, (command, result.stdout[-2000:], result.stderr[-3000:])
+
+
+@pytest.mark.parametrize("task", ["lm", "classify"])
+def test_the_large_corpus_benchmark_runs_smoke_sized_for_each_task(task, tmp_path):
+    """The language model's and the classifier's tables (a tiny model, 2k lines, streamed
+    above 1000 lines: the streamed input of these tasks, end to end)."""
+    script = ROOT / "benchmarks" / "large_corpus.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--task", task, "--smoke", "--stream-above", "1000",
+         "--dir", str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, (task, result.stdout[-2000:], result.stderr[-3000:])
+    unit = {"lm": "documents", "classify": "examples"}[task]
+    assert f"| {unit} | batching | peak RSS (GiB) |" in result.stdout
+    assert f"| 2,000 | {32 if task == 'lm' else 64} " in result.stdout

@@ -47,7 +47,7 @@ def test_translate_plots_attention(run_dir, tmp_path, capsys):
 
 def test_conflicting_decoding_flags_and_missing_run(tmp_path, run_dir, capsys):
     assert cli.main(["translate", str(run_dir), "x", "--beam", "2", "--sample"]) == 2
-    assert "Choose beam search" in capsys.readouterr().err
+    assert "Choose one of --greedy, --beam-width N, or sampling" in capsys.readouterr().err
     assert cli.main(["evaluate", str(tmp_path / "nothing")]) == 2
     assert "not a run directory" in capsys.readouterr().err
 

@@ -8,10 +8,11 @@ import dataclasses
 
 import pytest
 
-from keras_transformer import cli, cli_types
-from keras_transformer.cli_types import Number
-from keras_transformer.evaluation import evaluate_run
-from keras_transformer.run import MODEL_CONFIGS
+from keras_transformer import cli, tasks
+from keras_transformer.cli import arguments as cli_types
+from keras_transformer.cli import flags as cli_flags
+from keras_transformer.cli.arguments import Number
+from keras_transformer.evaluation.evaluate import evaluate_run
 from keras_transformer.training import TrainConfig
 from keras_transformer.tuning.space import parse_space
 
@@ -81,17 +82,17 @@ def test_every_command_and_its_numeric_flags_are_covered():
 def test_every_numeric_flag_has_a_checked_type():
     bare = [f"{command} {flag}" for command, flag, action in NUMERIC_FLAGS
             if not isinstance(action.type, Number)]  # fmt: skip
-    assert not bare, f"flags with a bare int/float type (use keras_transformer.cli_types): {bare}"
+    assert not bare, f"flags with a bare int/float type (use cli.arguments): {bare}"
     main_numbers = [a.dest for a in cli.build_parser()._actions if _is_numeric(a)]
     assert not main_numbers
 
 
-@pytest.mark.parametrize("cls", [TrainConfig, *MODEL_CONFIGS.values()])
+@pytest.mark.parametrize("cls", [TrainConfig, *(t.config_class for t in tasks.all_tasks())])
 def test_every_numeric_dataclass_field_has_a_flag_with_its_range(cls):
     commands = _commands(cli.build_parser())
     for field in dataclasses.fields(cls):
-        kind = cli._field_type(field)
-        if kind not in (int, float) or field.name in cli._MANUAL:
+        kind = cli_flags.field_type(field)
+        if kind not in (int, float) or field.name in cli_flags.MANUAL:
             continue
         flag = "--" + field.name.replace("_", "-")
         for command in ("train", "tune"):

@@ -10,7 +10,9 @@ import sys
 
 import pytest
 
-from keras_transformer import cli, cli_startup
+from keras_transformer import cli
+from keras_transformer.cli import parser as cli_parser
+from keras_transformer.cli import startup as cli_startup
 
 # What TensorFlow writes at start-up on a machine without a GPU (none of it is ours).
 NOISE = ("cuinit", "absl::initializelog", "cuda", "onednn", "cpu_feature_guard", "I0000", "E0000")
@@ -132,9 +134,9 @@ def test_main_quiets_the_python_loggers_unless_verbose(monkeypatch):
     loggers = [logging.getLogger(name) for name in ("tensorflow", "absl")]
     for logger in loggers:
         monkeypatch.setattr(logger, "level", logging.NOTSET)
-    cli._quiet_libraries(verbose=True)
+    cli_parser.quiet_libraries(verbose=True)
     assert all(logger.level == logging.NOTSET for logger in loggers)
-    cli._quiet_libraries(verbose=False)
+    cli_parser.quiet_libraries(verbose=False)
     assert all(logger.level == logging.ERROR for logger in loggers)
 
 

@@ -1,11 +1,15 @@
-"""The README, tried as a new user would: every command and Python block in it runs.
+"""The README and the manual in docs/, tried as a new user would: every command and Python
+block in them runs.
 
-Commands run in the README's order in one scratch directory (so `train` makes the `runs/dates`
-that `evaluate` and `export` use), shrunk to smoke size by appending flags (argparse keeps the
-last value). `make demo` / `make test` are what the demo and CI run; `python examples/...`
-commands are run by tests/test_examples.py; the tuning chief/worker lines (a real cluster's
-address) are what test_chief_and_two_workers_search_together runs on 127.0.0.1. Lines that set
-shell variables start a shell script that runs, smoke-sized and on free ports, at its `wait`.
+Commands run in order, the README's first, then each docs/*.md file's (in name order), in one
+scratch directory (so the README's `train` makes the `runs/dates` that docs/decoding.md's
+`translate` and docs/export.md's `export` use), shrunk to smoke size by appending flags
+(argparse keeps the last value). `make demo` / `make test` are what the demo and CI run;
+`python examples/...` commands are run by tests/test_examples.py; the tuning chief/worker
+lines (a real cluster's address) are what test_chief_and_two_workers_search_together runs on
+127.0.0.1. Lines that set shell variables start a shell script that runs, smoke-sized and on
+free ports, at its `wait`. Every relative link between these files (and to
+benchmarks/README.md) must point at a file and heading that exist.
 """
 
 import gzip
@@ -26,6 +30,9 @@ pytestmark = pytest.mark.xdist_group("test_readme")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+# The README first (it trains the runs the manual's commands use), then the manual.
+PAGES = [README, *sorted(DOCS.glob("*.md"))]
 SMOKE_DATA = [
     "--epochs", "1", "--steps-per-epoch", "2", "--train-size", "200", "--validation-size", "16",
     "--test-size", "8",
@@ -38,12 +45,17 @@ SMOKE = {
 
 
 def _blocks(language):
-    return re.findall(rf"```{language}\n(.*?)```", README.read_text(), flags=re.S)
+    """`(page, block)` for every block of `language`, in the pages' order."""
+    return [
+        (page, block)
+        for page in PAGES
+        for block in re.findall(rf"```{language}\n(.*?)```", page.read_text(), flags=re.S)
+    ]
 
 
 def _commands():
     commands = []
-    for block in _blocks("bash"):
+    for _, block in _blocks("bash"):
         for line in block.replace("\\\n", " ").splitlines():
             line = re.sub(r"\s+#.*$", "", line).strip()  # a trailing comment
             if line and not line.startswith("#"):
@@ -72,11 +84,11 @@ def _split_corpus(directory):
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory):
-    """A directory in which every README command has run, in order."""
+    """A directory in which every command of the README and docs/ has run, in order."""
     directory = tmp_path_factory.mktemp("readme")
     _fra_tsv(directory / "fra.tsv")
     _split_corpus(directory)
-    for name in ("benchmarks", "examples"):  # the README's commands run from a checkout
+    for name in ("benchmarks", "examples"):  # the pages' commands run from a checkout
         (directory / name).symlink_to(ROOT / name)
     environment = dict(os.environ)
     environment["PATH"] = f"{pathlib.Path(sys.executable).parent}:{environment['PATH']}"
@@ -142,7 +154,39 @@ def _run_command(command, directory, environment, examples_test):
         )  # fmt: skip
         assert result.returncode == 0, (command, result.stdout[-2000:], result.stderr[-3000:])
         return
-    pytest.fail(f"README command not covered by this test: {command}")
+    pytest.fail(f"README/docs command not covered by this test: {command}")
+
+
+def test_the_manual_is_in_docs():
+    names = {page.name for page in PAGES[1:]}
+    assert names >= {
+        "cli.md", "training-rule.md", "decoding.md", "export.md", "backends.md", "scaling.md",
+        "architecture.md",
+    }  # fmt: skip
+    for page in PAGES[1:]:  # each page of the manual is tried: it has a command or a block
+        assert re.search(r"```(bash|python)\n", page.read_text()), page.name
+
+
+def _anchors(page):
+    """GitHub's anchors of a page's headings."""
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+    anchors = set()
+    for heading in re.findall(r"^#+ (.*)$", text, flags=re.M):
+        anchors.add(re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-"))
+    return anchors
+
+
+def test_links_point_at_existing_files_and_headings():
+    for page in [*PAGES, ROOT / "benchmarks" / "README.md"]:
+        text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue  # https:, mailto:
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            assert linked.exists(), (page.name, target)
+            if anchor:
+                assert anchor in _anchors(linked), (page.name, target)
 
 
 def test_readme_commands_run(scratch):
@@ -159,8 +203,8 @@ def test_readme_commands_run(scratch):
 
 
 def test_readme_python_blocks_run(scratch, monkeypatch):
-    """The blocks use what the commands made (runs/dates, exports/dates); the quickstart
-    trains at smoke size."""
+    """The blocks use what the commands made (runs/dates, exports/dates, exports/lm,
+    exports/validity); the quickstart trains at smoke size."""
     import keras_transformer.training as training
 
     monkeypatch.chdir(scratch)
@@ -173,5 +217,5 @@ def test_readme_python_blocks_run(scratch, monkeypatch):
     monkeypatch.setattr(training, "TrainConfig", smoke_config)
     blocks = _blocks("python")
     assert len(blocks) >= 5
-    for block in blocks:
-        exec(compile(block, str(README), "exec"), {"__name__": "readme"})
+    for page, block in blocks:
+        exec(compile(block, str(page), "exec"), {"__name__": "readme"})

@@ -5,18 +5,32 @@ splits are copied into the run directory, as before. A larger one is never held:
 split is streamed from the user's files (`keras_transformer.data.streaming`), and the run
 directory records the files' fingerprints and the split rule (`splits/corpus.json`) instead of
 copies; `evaluate` and a resumed run re-derive the splits and refuse if the files changed.
+
+The language model's documents and the classifier's examples stream alike
+(`load_examples`, behind `data.text.load_documents` and `data.labelled.load_labelled`): a
+`StreamedExampleSplits` holds the held-out splits (saved beside `corpus.json`, so reopening
+a run needs no pass over the files) and streams the training split
+(`data.example_streaming`).
 """
 
 import dataclasses
 import json
 import logging
+import os
 import pathlib
 import reprlib
 
 from keras_transformer.atomic import atomic_path, write_json
 from keras_transformer.data.dates import generate_dates_corpus
-from keras_transformer.data.files import Fingerprint, resolve_files, scan_files
+from keras_transformer.data.example_streaming import (
+    KINDS,
+    ExampleStream,
+    first_columns,
+    survey_examples,
+)
+from keras_transformer.data.files import Fingerprint, is_gzip, resolve_files, scan_files
 from keras_transformer.data.streaming import SplitRule, TrainStream, report_malformed, survey
+from keras_transformer.data.tokenizers import DEFAULT_SAMPLE_SIZE
 from keras_transformer.data.tsv import read_tsv, split_pairs, write_tsv
 
 logger = logging.getLogger("keras_transformer")
@@ -184,25 +198,20 @@ class ExampleSplits:
             ValueError: an example holds a lone surrogate (naming the split and the index);
                 nothing is written then.
         """
-        directory = pathlib.Path(directory)
-        contents = {
-            name: b"".join(_example_line(e, name, i) for i, e in enumerate(getattr(self, name)))
-            for name in SPLITS
-        }
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, data in contents.items():
-            with atomic_path(directory / f"{name}.jsonl") as temporary:
-                temporary.write_bytes(data)
+        _write_examples(directory, {name: getattr(self, name) for name in SPLITS})
 
     @classmethod
     def load(cls, directory):
-        """Reads the splits written by `save`.
+        """Reads the splits written by `save`: an `ExampleSplits`, or the
+        `StreamedExampleSplits` of a streamed corpus (`corpus.json` in `directory`).
 
         Raises:
             FileNotFoundError: a split file is missing.
             ValueError: a split file is damaged (naming the file and the line).
         """
         directory = pathlib.Path(directory)
+        if (directory / _STREAM_FILE).is_file():
+            return StreamedExampleSplits.load(directory)
         values = {}
         for name in SPLITS:
             path = directory / f"{name}.jsonl"
@@ -210,6 +219,187 @@ class ExampleSplits:
                 raise FileNotFoundError(f"No {name} split in {directory} (expected {path.name}).")
             values[name] = _read_examples(path)
         return cls(**values)
+
+
+def _write_examples(directory, splits):
+    """Writes `<name>.jsonl` for each `{name: examples}` into `directory` (nothing when an
+    example cannot be written)."""
+    directory = pathlib.Path(directory)
+    contents = {
+        name: b"".join(_example_line(e, name, i) for i, e in enumerate(examples))
+        for name, examples in splits.items()
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in contents.items():
+        with atomic_path(directory / f"{name}.jsonl") as temporary:
+            temporary.write_bytes(data)
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamedExampleSplits(ExampleSplits):
+    """The splits of a streamed language-model or classifier corpus: `train` an
+    `ExampleStream` (its `len()`, `files`, `fingerprints`, `check_unchanged`; read by
+    `data.example_streaming.stream_examples`, `make_block_dataset` and
+    `make_classification_dataset`), `validation` and `test` lists, `rule` the `SplitRule`,
+    and `sample` a seeded sample of training examples (documents, or labelled examples
+    holding every training label) to learn the tokenizer and the labels from.
+
+    `save` writes `corpus.json` (the stream: files, fingerprints, rule, counts),
+    `validation.jsonl`, `test.jsonl` and `sample.jsonl` (its first `SAVED_SAMPLE`
+    examples, and for a classifier the first of each label); `ExampleSplits.load` reads
+    them back as a `StreamedExampleSplits`.
+    """
+
+    rule: SplitRule | None = None
+    sample: list | None = None
+    streamed = True
+    SAVED_SAMPLE = 2000
+
+    @property
+    def label_counts(self):
+        """A classifier corpus's `{label: training examples}` over the whole training split
+        (None for documents)."""
+        return self.train.label_counts
+
+    def save(self, directory):
+        directory = pathlib.Path(directory)
+        sample = list(self.sample or [])
+        kept = sample[: self.SAVED_SAMPLE]
+        if self.train.kind == "labelled":
+            labels = {example[-1] for example in kept}
+            for example in sample[self.SAVED_SAMPLE :]:
+                if example[-1] not in labels:
+                    kept.append(example)
+                    labels.add(example[-1])
+        _write_examples(directory, {"validation": self.validation, "test": self.test,
+                                    "sample": kept})  # fmt: skip
+        write_json(directory / _STREAM_FILE, self.train.to_dict(), indent=1)
+
+    @classmethod
+    def load(cls, directory):
+        """Reads what `save` wrote (the files are checked only when they are read again:
+        `train.check_unchanged`)."""
+        directory = pathlib.Path(directory)
+        path = directory / _STREAM_FILE
+        try:
+            stream = ExampleStream.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError, KeyError) as error:
+            raise ValueError(f"{path}: {error}; {_DAMAGED}.") from None
+        values = {}
+        for name in ("validation", "test", "sample"):
+            split = directory / f"{name}.jsonl"
+            if not split.is_file():
+                raise FileNotFoundError(f"No {name} split in {directory} (expected {split.name}).")
+            values[name] = _read_examples(split)
+        return cls(stream, values["validation"], values["test"], stream.rule, values["sample"])
+
+
+def _check_fractions(validation_fraction, test_fraction):
+    given = f"validation_fraction={validation_fraction!r}, test_fraction={test_fraction!r}"
+    if not (0 <= validation_fraction < 1 and 0 <= test_fraction < 1):
+        raise ValueError(f"each fraction must be in [0, 1), got {given}")
+    if not validation_fraction + test_fraction < 1:
+        raise ValueError(f"the fractions must sum to less than 1, got {given}")
+
+
+def _at_most_lines(files, lines):
+    """True when `files` surely hold at most `lines` lines: plain files of at most that many
+    bytes together (a line takes at least one byte), known without reading them."""
+    return not any(is_gzip(f) for f in files) and sum(os.path.getsize(f) for f in files) <= lines
+
+
+def load_examples(corpus, kind, read, validation_fraction=None, test_fraction=None, seed=0,
+                  sample_size=DEFAULT_SAMPLE_SIZE, stream=None, skip_malformed=False):  # fmt: skip
+    """The splits of a language-model (`kind="documents"`) or classifier (`"labelled"`)
+    corpus of files: an `ExampleSplits` of `read()` (the examples in memory) split by
+    `split_examples` (fractions left None: 5 % each), or, when the files hold more than
+    `STREAM_ABOVE_LINES` lines (or `stream` is True), a `StreamedExampleSplits` of one pass
+    over them (fractions left None: `held_out_fraction` of the lines, 5 % up to 100k lines,
+    then about `HELD_OUT_PAIRS` lines' worth each). Both split alike: an example's split is
+    the same whether its corpus is held or streamed (with the same fractions).
+
+    `sample_size` bounds the sample (`StreamedExampleSplits.sample`): about that many
+    documents, or labelled examples of that many texts (pairs: half as many examples), for
+    a corpus of about one example a line.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}; received {kind!r}.")
+    key = (lambda example: example[:-1]) if kind == "labelled" else None
+    files = resolve_files(corpus)
+    scan = None
+    if stream is None:
+        if _at_most_lines(files, STREAM_ABOVE_LINES):
+            stream = False
+        else:
+            scan = scan_files(files, paragraphs=kind == "documents")
+            stream = scan.total > STREAM_ABOVE_LINES
+    if not stream:
+        fractions = [0.05 if f is None else f for f in (validation_fraction, test_fraction)]
+        train, validation, test = split_examples(read(), *fractions, seed=seed, key=key)
+        return ExampleSplits(train, validation, test)
+    fingerprints = tuple(Fingerprint.of(path) for path in files)
+    scan = scan or scan_files(files, paragraphs=kind == "documents")
+    fractions = [held_out_fraction(scan.total) if f is None else f
+                 for f in (validation_fraction, test_fraction)]  # fmt: skip
+    _check_fractions(*fractions)
+    rule = SplitRule(*fractions, seed=seed)
+    what = "documents" if kind == "documents" else "examples"
+    logger.info(
+        "Streaming the corpus: %d lines in %d file(s)%s; held out: %.4g %% of the %s for "
+        "validation and %.4g %% for test.",
+        scan.total, len(files),
+        f", too many to hold (above {STREAM_ABOVE_LINES})" if scan.total > STREAM_ABOVE_LINES
+        else "", 100 * fractions[0], what, 100 * fractions[1],
+    )  # fmt: skip
+    # None: no line has 2 or 3 columns; the survey then finds every line malformed.
+    columns = first_columns(files) if kind == "labelled" else None
+    per_example = (columns - 1) if columns else 1
+    result = survey_examples(
+        files, kind, rule, sample_size // per_example, scan.total * (1 - sum(fractions)),
+        columns=columns, paragraphs=scan.paragraphs,
+    )  # fmt: skip
+    if kind == "labelled":
+        _report_malformed_examples(result, skip_malformed)
+    if not result.total:
+        if kind == "documents":
+            raise ValueError(
+                f"{corpus!r} holds no text (every line is empty); a language model needs "
+                "documents, one per line or separated by blank lines."
+            )
+        raise ValueError(
+            f"{corpus!r} holds no example; expected 'text<TAB>label' lines (or "
+            "'text_a<TAB>text_b<TAB>label' for sentence pairs)."
+        )
+    if not result.examples:
+        raise ValueError(
+            f"The training split would be empty: {result.total} {what} are too few for "
+            f"validation_fraction={fractions[0]}, test_fraction={fractions[1]}."
+        )
+    train = ExampleStream(
+        kind, tuple(f.path for f in fingerprints), fingerprints, rule, result.examples,
+        scan.total, paragraphs=scan.paragraphs, columns=columns,
+        label_counts=result.label_counts if kind == "labelled" else None,
+        characters=result.characters,
+    )  # fmt: skip
+    return StreamedExampleSplits(train, result.validation, result.test, rule, result.sample)
+
+
+def _report_malformed_examples(result, skip_malformed):
+    """Raises for malformed labelled lines (as `read_labelled`) unless they are skipped
+    (then logs a warning)."""
+    if not result.malformed:
+        return
+    if not skip_malformed:
+        listed = "\n".join(f"  {line}" for line in result.first_malformed)
+        extra = result.malformed - len(result.first_malformed)
+        more = f"\n  ... and {extra} more" if extra > 0 else ""
+        raise ValueError(
+            f"{result.malformed} malformed line(s); expected 'text<TAB>label' or "
+            f"'text_a<TAB>text_b<TAB>label' lines, all with the same columns:\n{listed}{more}\n"
+            "Fix these lines, or skip them with --skip-malformed."
+        )
+    logger.warning("Skipped %d malformed line(s), first %s", result.malformed,
+                   result.first_malformed[0])  # fmt: skip
 
 
 def split_examples(examples, validation_fraction=0.05, test_fraction=0.05, seed=0, key=None):

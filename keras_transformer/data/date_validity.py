@@ -15,7 +15,7 @@ import random
 import re
 
 from keras_transformer.data.dates import FIRST_DATE, LOCALES, NUM_DAYS, format_date
-from keras_transformer.layers._validation import check_non_negative_int, check_positive_int
+from keras_transformer.layers.validation import check_non_negative_int, check_positive_int
 
 LABELS = ("impossible", "real")
 # The dates corpus's formats that name no weekday.

@@ -24,7 +24,7 @@ import random
 import babel
 import babel.dates
 
-from keras_transformer.layers._validation import check_non_negative_int, check_positive_int
+from keras_transformer.layers.validation import check_non_negative_int, check_positive_int
 
 FIRST_DATE = datetime.date(1900, 1, 1)
 LAST_DATE = datetime.date(2099, 12, 31)

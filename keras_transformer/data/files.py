@@ -13,6 +13,7 @@ import dataclasses
 import glob
 import hashlib
 import os
+import re
 import zlib
 
 _CHUNK = 1 << 22  # 4 MiB
@@ -118,11 +119,20 @@ class TruncatedGzipError(ValueError):
     """A gzip file ends before its end-of-stream marker (an interrupted download or copy)."""
 
 
+# A blank line (spaces or tabs only) between two line ends, CRLF or LF: where
+# `data.text.split_documents` finds paragraphs (its `\n[ \t]*\n` after CRLF is read as LF).
+_PARAGRAPH_BREAK = re.compile(rb"\n[ \t]*\r?\n")
+_OPEN_BREAK = re.compile(rb"\n[ \t]*\r?")
+
+
 @dataclasses.dataclass(frozen=True)
 class Scan:
-    """What one pass over the files found: lines per file and the total."""
+    """What one pass over the files found: lines per file and the total; with
+    `scan_files(..., paragraphs=True)`, whether each file has a blank line between two line
+    ends (its documents are then paragraphs, `data.text.split_documents`)."""
 
     lines: tuple[int, ...]
+    paragraphs: tuple[bool, ...] = ()
 
     @property
     def total(self):
@@ -172,9 +182,10 @@ def truncation_offset(path):
     return None
 
 
-def scan_files(files):
+def scan_files(files, paragraphs=False):
     """Reads every file once, in chunks, keeping nothing: counts the lines and checks that
-    the text is UTF-8 and that gzip files are whole.
+    the text is UTF-8 and that gzip files are whole; with `paragraphs`, also looks for a
+    blank line between two line ends in each file (`Scan.paragraphs`).
 
     Returns:
         `Scan`.
@@ -183,13 +194,16 @@ def scan_files(files):
         ValueError: a file is not UTF-8 (naming the line), or a gzip file is truncated
             (`TruncatedGzipError`, naming the byte offset).
     """
-    counts = []
+    counts, breaks = [], []
     for path in files:
         decoder = codecs.getincrementaldecoder("utf-8")()
         lines, last = 0, b"\n"
+        found, pending = not paragraphs, b""
         for data in chunks(path):
             if not data:
                 continue
+            if not found:
+                found, pending = _find_break(pending, data)
             try:
                 decoder.decode(data)
             except UnicodeDecodeError as err:
@@ -206,7 +220,20 @@ def scan_files(files):
             message = f"{path}:{lines + 1}: the file ends inside a UTF-8 character."
             raise ValueError(message) from None
         counts.append(lines + (last != b"\n"))
-    return Scan(tuple(counts))
+        breaks.append(found)
+    return Scan(tuple(counts), tuple(breaks) if paragraphs else ())
+
+
+def _find_break(pending, data):
+    """`(found, pending)`: whether `pending + data` holds a paragraph break, and the end of
+    it that may begin one continued by the next chunk (from its last line end)."""
+    text = pending + data
+    if _PARAGRAPH_BREAK.search(text):
+        return True, b""
+    cut = text.rfind(b"\n")
+    if cut >= 0 and _OPEN_BREAK.fullmatch(text, cut):
+        return False, text[cut:]
+    return False, b""
 
 
 def decode_text(path, data):

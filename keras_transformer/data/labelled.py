@@ -6,6 +6,10 @@ An example is a tuple: `(text, label)`, or `(text_a, text_b, label)` for sentenc
 A text is encoded as `[START] text` (the `[START]` token is what `"cls"` pooling reads), a
 pair as `[START] text_a [END] text_b` with segment ids 0 for `[START] text_a [END]` and 1
 for `text_b`; both truncated to the model's `sequence_length`.
+
+`load_labelled` splits a corpus three ways: in memory, or, for files of more than
+`data.corpus.STREAM_ABOVE_LINES` lines, streamed (`data.example_streaming`: the same
+examples in the same splits, the training ones read from the files at every pass).
 """
 
 import collections
@@ -16,8 +20,9 @@ import tensorflow as tf
 
 from keras_transformer.constants import END_ID, START_ID
 from keras_transformer.data.files import decode_text, open_text, resolve_files
-from keras_transformer.data.pipeline import seeded_passes
-from keras_transformer.layers._validation import check_positive_int
+from keras_transformer.data.pipeline import SHUFFLE_BUFFER, seeded_passes
+from keras_transformer.data.tokenizers import DEFAULT_SAMPLE_SIZE
+from keras_transformer.layers.validation import check_positive_int
 
 BUILT_IN = "date-validity"
 _MAX_LISTED = 5
@@ -86,6 +91,50 @@ def read_labelled(corpus, skip_malformed=False):
     return examples
 
 
+def load_labelled(corpus, validation_fraction=None, test_fraction=None, seed=0,
+                  skip_malformed=False, sample_size=DEFAULT_SAMPLE_SIZE, stream=None):  # fmt: skip
+    """The train, validation and test examples of `corpus` (TSV files, as `read_labelled`
+    reads them), each example in the split a seeded hash of its texts (not its label)
+    chooses (`split_examples`), so equal texts never straddle two splits.
+
+    Args:
+        corpus: TSV files (paths, globs or a list of them, plain or gzip'd). The built-in
+            `"date-validity"` task is generated (`data.date_validity`), not loaded.
+        validation_fraction, test_fraction: shares held out; None: 5 % each (streamed:
+            `data.corpus.held_out_fraction` of the lines: 5 % up to 100k lines, then about
+            5000 examples).
+        seed: the split's seed.
+        skip_malformed: skip malformed lines (with a warning) instead of raising.
+        sample_size: a streamed corpus's sample (`.sample`): about this many texts of
+            training examples (sentence pairs: half as many examples), plus the first
+            example of every label the seeded sample missed.
+        stream: None: stream the files when they hold more than
+            `data.corpus.STREAM_ABOVE_LINES` lines; True or False: stream them or not.
+
+    Returns:
+        An `ExampleSplits` of lists of examples, or a `StreamedExampleSplits` whose `train`
+        is an `ExampleStream` (read by `make_classification_dataset`; `label_counts` counts
+        every training label) and whose `sample` holds every training label, so
+        `label_vocabulary(splits.sample)` is the training split's.
+
+    Raises:
+        FileNotFoundError: a file or glob matches nothing.
+        ValueError: as `read_labelled`; or the training split would be empty.
+    """
+    from keras_transformer.data.corpus import load_examples
+
+    if corpus == BUILT_IN:
+        raise ValueError(
+            f"{BUILT_IN!r} is generated, not loaded: use "
+            "keras_transformer.data.date_validity.generate_date_validity."
+        )
+    return load_examples(
+        corpus, "labelled", lambda: read_labelled(corpus, skip_malformed), validation_fraction,
+        test_fraction, seed=seed, sample_size=sample_size, stream=stream,
+        skip_malformed=skip_malformed,
+    )  # fmt: skip
+
+
 def label_vocabulary(examples):
     """The sorted distinct labels of `examples` (a label's index is its class id).
 
@@ -143,11 +192,16 @@ def encode_texts(tokenizer, texts, sequence_length, second=None):
 
 
 def make_classification_dataset(examples, tokenizer, labels, sequence_length, batch_size,
-                                shuffle=True, seed=0, known_only=False, epoch=None):  # fmt: skip
+                                shuffle=True, seed=0, known_only=False, epoch=None,
+                                shard=(1, 0)):  # fmt: skip
     """A `tf.data.Dataset` of `(inputs, class_ids)` batches for `Classifier.fit`.
 
     Args:
-        examples: `(text, label)` or `(text_a, text_b, label)` tuples.
+        examples: `(text, label)` or `(text_a, text_b, label)` tuples, or the `ExampleStream`
+            of a streamed corpus: read from its files at every pass (with `shuffle`, the
+            files in a seeded order of each pass, the examples shuffled in a buffer of
+            `data.pipeline.SHUFFLE_BUFFER`), with memory flat in the corpus's size; its
+            number of batches is unknown until a pass ends.
         tokenizer: the run's tokenizer.
         labels: the label vocabulary (`label_vocabulary`); an unknown label raises.
         sequence_length: the model's; longer inputs are truncated.
@@ -158,35 +212,79 @@ def make_classification_dataset(examples, tokenizer, labels, sequence_length, ba
             `data.pipeline.seeded_passes`); None: tf.data's own sequence of orders.
         known_only: leave out the examples whose label is not in `labels` (a held-out
             split's labels the training split never had) instead of raising.
+        shard: `(count, index)`: keep only this worker's share of a streamed corpus's lines
+            (every `count`-th); a list is left to tf.distribute's own sharding.
     """
+    from keras_transformer.data.example_streaming import ExampleStream
+
     check_positive_int(batch_size, "batch_size")
     index = {label: i for i, label in enumerate(labels)}
-    if known_only:
-        examples = [example for example in examples if example[-1] in index]
-    unknown = sorted({example[-1] for example in examples} - set(index))
-    if unknown:
+    streamed = isinstance(examples, ExampleStream)
+    if streamed:
+        present = set(examples.label_counts or {})
+    else:
+        if known_only:
+            examples = [example for example in examples if example[-1] in index]
+        present = {example[-1] for example in examples}
+    unknown = sorted(present - set(index))
+    if unknown and not (streamed and known_only):
         raise ValueError(
             f"Labels {unknown[:5]} are not among the run's labels {list(labels)}; a "
             "classifier predicts only the labels it was trained on."
         )
     if not examples:
         raise ValueError("No example to make a dataset of (every label unknown, or none given).")
-    columns = list(zip(*examples, strict=True))
-    class_ids = np.array([index[label] for label in columns[-1]], "int32")
-    texts = tuple(np.array(column, dtype=object) for column in columns[:-1])
-    held = tf.data.Dataset.from_tensor_slices((texts, class_ids))
+    if streamed:
+        batches = _streamed_batches(examples, index, batch_size, shuffle, seed, epoch, shard,
+                                    keep_known=bool(unknown))  # fmt: skip
+    else:
+        columns = list(zip(*examples, strict=True))
+        class_ids = np.array([index[label] for label in columns[-1]], "int32")
+        texts = tuple(np.array(column, dtype=object) for column in columns[:-1])
+        held = tf.data.Dataset.from_tensor_slices((texts, class_ids))
 
-    def one_pass(pass_seed):
-        return held.shuffle(len(examples), seed=pass_seed) if shuffle else held
+        def one_pass(pass_seed):
+            return held.shuffle(len(examples), seed=pass_seed) if shuffle else held
 
-    dataset = seeded_passes(one_pass, seed, epoch if shuffle else None)
+        batches = seeded_passes(one_pass, seed, epoch if shuffle else None).batch(batch_size)
 
     def encode(texts, class_ids):
         second = texts[1] if len(texts) == 2 else None
         return encode_texts(tokenizer, texts[0], sequence_length, second), class_ids
 
-    dataset = dataset.batch(batch_size).map(encode, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = batches.map(encode, num_parallel_calls=tf.data.AUTOTUNE)
+    if streamed:
+        options = tf.data.Options()
+        # Each worker reads its own share (`shard`); tf.distribute must not shard again.
+        policy = tf.data.experimental.AutoShardPolicy.OFF
+        options.experimental_distribute.auto_shard_policy = policy
+        return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
     batches = -(-len(examples) // batch_size)
     return dataset.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(
         tf.data.AUTOTUNE
     )
+
+
+def _streamed_batches(stream, index, batch_size, shuffle, seed, epoch, shard, keep_known):
+    """Batches of `((texts...), class_ids)` of the training examples of an `ExampleStream`,
+    read at every pass; `keep_known` leaves out those whose label is not in `index` (else
+    every label is)."""
+    from keras_transformer.data.example_streaming import stream_examples
+
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(list(index), tf.string), tf.constant(list(index.values()), tf.int32)
+        ),
+        default_value=-1,
+    )
+
+    def one_pass(pass_seed):
+        examples = stream_examples(stream, pass_seed if shuffle else None, shard)
+        if keep_known:
+            examples = examples.filter(lambda *fields: table.lookup(fields[-1]) >= 0)
+        if shuffle:
+            examples = examples.shuffle(min(len(stream), SHUFFLE_BUFFER), seed=pass_seed)
+        return examples
+
+    dataset = seeded_passes(one_pass, seed, epoch if shuffle else None).batch(batch_size)
+    return dataset.map(lambda *fields: (tuple(fields[:-1]), table.lookup(fields[-1])))

@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transformer.constants import END_ID, PAD_ID, START_ID
-from keras_transformer.layers._validation import check_positive_int
+from keras_transformer.layers.validation import check_positive_int
 
 PADDINGS = ("bucketed", "fixed")
 

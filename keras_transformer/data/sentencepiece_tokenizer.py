@@ -15,7 +15,7 @@ import tensorflow_text as tf_text
 
 from keras_transformer.constants import END_ID, PAD_ID, RESERVED_TOKENS, START_ID, UNK_ID
 from keras_transformer.data.normalization import normalize_texts
-from keras_transformer.data.tokenizers import SENTENCEPIECE_MODELS, Tokenizer
+from keras_transformer.data.tokenizer import SENTENCEPIECE_MODELS, Tokenizer
 
 logger = logging.getLogger("keras_transformer")
 

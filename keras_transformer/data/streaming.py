@@ -42,14 +42,16 @@ class SplitRule:
     seed: int = 0
     hash: str = "farmhash64-v1"
 
-    def _uniform(self, keys, salt):
-        keys = tf.strings.join([f"{salt}{self.seed}\x00", keys])
+    def _uniform(self, keys, salt, parts=False):
+        keys = tf.strings.join([f"{salt}{self.seed}\x00", *(keys if parts else [keys])])
         buckets = tf.strings.to_hash_bucket_fast(keys, _HASH_BUCKETS)
         return tf.cast(buckets, tf.float64) / float(_HASH_BUCKETS)
 
-    def assign(self, sources):
-        """int32 split ids (0 train, 1 validation, 2 test) of a string tensor of sources."""
-        u = self._uniform(sources, "")
+    def assign(self, sources, parts=False):
+        """int32 split ids (0 train, 1 validation, 2 test) of a string tensor of sources;
+        with `parts`, `sources` is a list of string tensors and strings, the parts of each
+        source (joined with the seed in one pass)."""
+        u = self._uniform(sources, "", parts)
         validation = u < self.validation_fraction
         test = u < self.validation_fraction + self.test_fraction
         return tf.where(validation, 1, tf.where(test, 2, 0))
@@ -57,6 +59,11 @@ class SplitRule:
     def sampled(self, sources, targets, rate):
         """True for the pairs in a seeded sample of about `rate` of them (another hash)."""
         return self._uniform(tf.strings.join([sources, "\t", targets]), "sample") < rate
+
+    def sample_keys(self, keys, rate):
+        """True for the keys (a string tensor, e.g. whole examples) in a seeded sample of
+        about `rate` of them (the hash of `sampled`)."""
+        return self._uniform(keys, "sample") < rate
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -3,6 +3,11 @@
 
 The built-in corpus needs no download: the English text of Python's documentation topics,
 which every CPython ships in `pydoc_data.topics` (79 topics, about 0.47 MB).
+
+`load_documents` splits a corpus three ways: in memory, or, for files of more than
+`data.corpus.STREAM_ABOVE_LINES` lines, streamed (`data.example_streaming`: the same
+documents, lines or blank-line separated paragraphs, in the same splits, read from the files
+at every pass).
 """
 
 import re
@@ -13,9 +18,14 @@ import tensorflow as tf
 from keras_transformer.constants import END_ID, START_ID
 from keras_transformer.data.files import decode_text, open_text, resolve_files
 from keras_transformer.data.pipeline import seeded_passes
-from keras_transformer.layers._validation import check_positive_int
+from keras_transformer.data.tokenizers import DEFAULT_SAMPLE_SIZE
+from keras_transformer.layers.validation import check_positive_int
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+BUILT_IN = "python-docs"
+# A streamed corpus is shuffled in buffers of this many documents, then of blocks.
+DOCUMENT_BUFFER = 10_000
+BLOCK_BUFFER = 10_000
 
 
 def split_documents(text):
@@ -58,7 +68,7 @@ def read_documents(corpus):
         FileNotFoundError: a file or glob matches nothing.
         ValueError: the files hold no text, or a file is not UTF-8 (naming its line).
     """
-    if corpus == "python-docs":
+    if corpus == BUILT_IN:
         return python_docs_documents()
     documents = []
     for path in resolve_files(corpus):
@@ -69,6 +79,45 @@ def read_documents(corpus):
             "documents, one per line or separated by blank lines."
         )
     return documents
+
+
+def load_documents(corpus, validation_fraction=None, test_fraction=None, seed=0,
+                   sample_size=DEFAULT_SAMPLE_SIZE, stream=None):  # fmt: skip
+    """The train, validation and test documents of `corpus` (as `read_documents` reads it),
+    each document in the split a seeded hash of its text chooses (`split_examples`).
+
+    Args:
+        corpus: `"python-docs"` (the built-in corpus, never streamed) or text files (paths,
+            globs or a list of them, plain or gzip'd).
+        validation_fraction, test_fraction: shares held out; None: 5 % each (streamed:
+            `data.corpus.held_out_fraction` of the lines: 5 % up to 100k lines, then about
+            5000 lines' worth of documents).
+        seed: the split's seed.
+        sample_size: a streamed corpus's sample (`.sample`, which the tokenizer learns
+            from): about this many lines' worth of training documents.
+        stream: None: stream the files when they hold more than
+            `data.corpus.STREAM_ABOVE_LINES` lines; True or False: stream them or not.
+
+    Returns:
+        An `ExampleSplits` of lists of documents, or a `StreamedExampleSplits` whose `train`
+        is an `ExampleStream` read by `make_block_dataset`. A streamed file's documents are
+        what `split_documents` finds in it (its paragraphs when it has a blank line, else
+        its lines), gathered from its lines as they are read; a paragraph is held whole.
+
+    Raises:
+        FileNotFoundError: a file or glob matches nothing.
+        ValueError: the files hold no text, a file is not UTF-8, a gzip file is truncated,
+            or the training split would be empty.
+    """
+    from keras_transformer.data.corpus import ExampleSplits, load_examples, split_examples
+
+    if corpus == BUILT_IN:
+        fractions = [0.05 if f is None else f for f in (validation_fraction, test_fraction)]
+        return ExampleSplits(*split_examples(python_docs_documents(), *fractions, seed=seed))
+    return load_examples(
+        corpus, "documents", lambda: read_documents(corpus), validation_fraction,
+        test_fraction, seed=seed, sample_size=sample_size, stream=stream,
+    )  # fmt: skip
 
 
 def hold_out(documents, fraction=0.05, seed=0):
@@ -94,7 +143,7 @@ def hold_out(documents, fraction=0.05, seed=0):
 
 
 def make_block_dataset(documents, tokenizer, block_size, batch_size, shuffle=True, seed=0,
-                       epoch=None):  # fmt: skip
+                       epoch=None, shard=(1, 0)):  # fmt: skip
     """A `tf.data.Dataset` of `(token_ids, labels)` batches for next-token training.
 
     Each document is tokenized as `[START] tokens [END]`; the documents are joined into one
@@ -103,7 +152,11 @@ def make_block_dataset(documents, tokenizer, block_size, batch_size, shuffle=Tru
     labels (the inputs shifted by one). The last partial block is dropped.
 
     Args:
-        documents: list of str.
+        documents: list of str, or the `ExampleStream` of a streamed corpus: read from its
+            files at every pass (with `shuffle`, the files in a seeded order of each pass,
+            the documents shuffled in a buffer of `DOCUMENT_BUFFER` and the blocks in one of
+            `BLOCK_BUFFER`), with memory flat in the corpus's size; its number of batches is
+            unknown until a pass ends.
         tokenizer: a tokenizer from `keras_transformer.data`.
         block_size: int. Tokens per training sequence (at most the model's
             `sequence_length`).
@@ -113,22 +166,24 @@ def make_block_dataset(documents, tokenizer, block_size, batch_size, shuffle=Tru
         seed: int.
         epoch: an int64 `tf.Variable` keying each pass's order to its epoch (see
             `data.pipeline.seeded_passes`); None: tf.data's own sequence of orders.
+        shard: `(count, index)`: keep only this worker's share of a streamed corpus's
+            documents (every `count`-th); a list is left to tf.distribute's own sharding.
 
     Returns:
         A dataset of int32 `token_ids` and `labels`, both `(batch, block_size)`.
     """
+    from keras_transformer.data.example_streaming import ExampleStream
+
     check_positive_int(block_size, "block_size")
     check_positive_int(batch_size, "batch_size")
+    if isinstance(documents, ExampleStream):
+        return _streamed_blocks(documents, tokenizer, block_size, batch_size, shuffle, seed,
+                                epoch, shard)  # fmt: skip
     order = np.arange(len(documents))
     if shuffle:
         np.random.default_rng(seed).shuffle(order)
     ids = tokenizer.tokenize(tf.constant([documents[i] for i in order], tf.string))
-    rows = ids.nrows()
-    framed = tf.concat(
-        [tf.fill([rows, 1], START_ID), tf.cast(ids, tf.int32), tf.fill([rows, 1], END_ID)],
-        axis=1,
-    )
-    stream = framed.flat_values
+    stream = _framed(ids)
     blocks = int(stream.shape[0]) // (block_size + 1)
     if blocks == 0:
         raise ValueError(
@@ -145,3 +200,43 @@ def make_block_dataset(documents, tokenizer, block_size, batch_size, shuffle=Tru
     dataset = dataset.map(lambda block: (block[:-1], block[1:])).batch(batch_size)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(-(-blocks // batch_size)))
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _framed(ids):
+    """The token ids of a batch of documents (ragged) as one stream, each document framed by
+    `[START]` and `[END]`."""
+    rows = ids.nrows()
+    framed = tf.concat(
+        [tf.fill([rows, 1], START_ID), tf.cast(ids, tf.int32), tf.fill([rows, 1], END_ID)],
+        axis=1,
+    )
+    return framed.flat_values
+
+
+def _streamed_blocks(stream, tokenizer, block_size, batch_size, shuffle, seed, epoch, shard):
+    """`make_block_dataset` of an `ExampleStream`: documents tokenized a batch at a time, the
+    tokens carried over to the next batch's until they fill a block."""
+    from keras_transformer.data.example_streaming import stream_examples
+
+    width = block_size + 1
+    empty = tf.zeros([0], tf.int32)
+
+    def cut(carry, tokens):
+        tokens = tf.concat([carry, tokens], axis=0)
+        whole = tf.shape(tokens)[0] // width * width
+        return tokens[whole:], tf.reshape(tokens[:whole], [-1, width])
+
+    def one_pass(pass_seed):
+        documents = stream_examples(stream, pass_seed if shuffle else None, shard)
+        if shuffle:
+            documents = documents.shuffle(min(len(stream), DOCUMENT_BUFFER), seed=pass_seed)
+        tokens = documents.batch(256).map(lambda batch: _framed(tokenizer.tokenize(batch)))
+        blocks = tokens.scan(empty, cut).unbatch()
+        return blocks.shuffle(BLOCK_BUFFER, seed=pass_seed) if shuffle else blocks
+
+    dataset = seeded_passes(one_pass, seed, epoch if shuffle else None)
+    dataset = dataset.map(lambda block: (block[:-1], block[1:])).batch(batch_size)
+    options = tf.data.Options()
+    # Each worker reads its own share (`shard`); tf.distribute must not shard again.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)

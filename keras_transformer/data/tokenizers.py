@@ -11,85 +11,27 @@ fallback).
 """
 
 import collections
-import json
-import pathlib
 import random
 
 import tensorflow as tf
 import tensorflow_text as tf_text
 from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib
 
-from keras_transformer.atomic import write_json
-from keras_transformer.constants import END_ID, PAD_ID, RESERVED_TOKENS, UNK_ID
-from keras_transformer.constants import START_ID as START_ID  # re-exported with the others
-from keras_transformer.data.normalization import normalize, normalize_texts
+from keras_transformer.constants import END_ID, PAD_ID, RESERVED_TOKENS, START_ID, UNK_ID
+from keras_transformer.data.normalization import normalize_texts
+from keras_transformer.data.sentencepiece_tokenizer import SentencePieceTokenizer
+from keras_transformer.data.tokenizer import (
+    DEFAULT_SAMPLE_SIZE,
+    KINDS,
+    SENTENCEPIECE_MODELS,
+    Tokenizer,
+)
 
-KINDS = ("sentencepiece", "wordpiece", "character")
-# SentencePiece's two algorithms (Kudo 2018; Sennrich et al. 2016).
-SENTENCEPIECE_MODELS = ("unigram", "bpe")
-# Tokenizers learn from at most this many sentences (a seeded sample of a bigger corpus).
-DEFAULT_SAMPLE_SIZE = 1_000_000
-
-
-class Tokenizer(tf.Module):
-    """Common behaviour: vocabulary, reserved-token handling, saving and loading."""
-
-    kind = None
-
-    def __init__(self, vocabulary, lower_case=False, name=None):
-        super().__init__(name=name)
-        vocabulary = list(vocabulary)
-        if vocabulary[: len(RESERVED_TOKENS)] != RESERVED_TOKENS:
-            raise ValueError(
-                f"A vocabulary must start with the reserved tokens {RESERVED_TOKENS}; it starts "
-                f"with {vocabulary[:4]}."
-            )
-        self.vocabulary = vocabulary
-        self.lower_case = bool(lower_case)
-        self._vocabulary_tensor = tf.constant(vocabulary)
-
-    @property
-    def vocabulary_size(self):
-        return len(self.vocabulary)
-
-    def _normalize(self, texts):
-        return normalize(texts, self.lower_case)
-
-    @staticmethod
-    def _strip(ids):
-        """Ragged ids up to the first [END], without [PAD], [START] and [END] ([UNK] stays).
-        Accepts dense ids (0-padded) or ragged ids."""
-        if not isinstance(ids, tf.RaggedTensor):
-            ids = tf.RaggedTensor.from_tensor(tf.convert_to_tensor(ids), padding=PAD_ID)
-        ids = tf.cast(ids, tf.int32)
-        before_end = tf.equal(tf.cumsum(tf.cast(tf.equal(ids, END_ID), tf.int32), axis=1), 0)
-        keep = tf.logical_and(before_end, tf.logical_or(ids >= END_ID + 1, ids == UNK_ID))
-        return tf.ragged.boolean_mask(ids, keep)
-
-    def id_to_token(self, ids):
-        """Token strings of ids (no joining), e.g. for attention-plot axes."""
-        return tf.gather(self._vocabulary_tensor, ids)
-
-    def to_dict(self):
-        return {"kind": self.kind, "lower_case": self.lower_case, "vocabulary": self.vocabulary}
-
-    def save(self, path):
-        """Writes the tokenizer as JSON (atomically)."""
-        path = pathlib.Path(path)
-        write_json(path, self.to_dict(), indent=1)
-
-    @staticmethod
-    def load(path):
-        """Loads a tokenizer written by `save`."""
-        path = pathlib.Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"No tokenizer file at {path}.")
-        return Tokenizer.from_dict(json.loads(path.read_text()))
-
-    @staticmethod
-    def from_dict(values):
-        """The tokenizer described by `to_dict()`'s output."""
-        return _class_of(values["kind"]).from_dict(values)
+__all__ = [
+    "DEFAULT_SAMPLE_SIZE", "END_ID", "KINDS", "PAD_ID", "RESERVED_TOKENS", "SENTENCEPIECE_MODELS",
+    "START_ID", "UNK_ID", "CharacterTokenizer", "SentencePieceTokenizer", "Tokenizer",
+    "WordPieceTokenizer", "learn_tokenizer", "make_tokenizer", "sample_texts",
+]  # fmt: skip
 
 
 class CharacterTokenizer(Tokenizer):
@@ -211,8 +153,6 @@ class WordPieceTokenizer(Tokenizer):
 
 
 def _class_of(kind):
-    from keras_transformer.data.sentencepiece_tokenizer import SentencePieceTokenizer
-
     classes = {
         "sentencepiece": SentencePieceTokenizer,
         "wordpiece": WordPieceTokenizer,

@@ -1,15 +1,20 @@
 """Fast generation with a key/value cache: beam search (the default), greedy, top-k / top-p
-sampling over a step function; output lengths relative to the source."""
+sampling over a step function; output lengths relative to the source.
 
-from keras_transformer.requirements import require_tensorflow
+The searches (`search`), the step functions (`steps`), `DecodingOptions` (`options`) and
+`compile_search` (`compiled`) are written with `keras.ops` and run on every Keras backend
+without TensorFlow. `Translator` and `Generator` tokenize with tensorflow-text: they need
+TensorFlow installed (any backend may run their search), and are imported when first used.
+"""
 
-require_tensorflow("keras_transformer.decoding")
-
-from keras_transformer.decoding.generator import Generator
+from keras_transformer.decoding.compiled import compile_search
+from keras_transformer.decoding.options import DecodingOptions
 from keras_transformer.decoding.search import (
+    STRATEGIES,
     BeamState,
     SearchResult,
     beam_search,
+    check_sampling,
     decode,
     greedy_search,
     length_penalty,
@@ -17,9 +22,27 @@ from keras_transformer.decoding.search import (
     sample,
 )
 from keras_transformer.decoding.steps import cached_step, language_model_step, uncached_step
-from keras_transformer.decoding.translator import DecodingOptions, Translator
+
+# Built on tensorflow-text (the tokenizers): imported when first used.
+_NEED_TENSORFLOW = {
+    "Generator": "keras_transformer.decoding.generator",
+    "Translator": "keras_transformer.decoding.translator",
+}
+
+
+def __getattr__(name):
+    if name in _NEED_TENSORFLOW:
+        import importlib
+
+        from keras_transformer.requirements import require_tensorflow
+
+        require_tensorflow(f"keras_transformer.decoding.{name}")
+        return getattr(importlib.import_module(_NEED_TENSORFLOW[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
+    "STRATEGIES",
     "BeamState",
     "DecodingOptions",
     "Generator",
@@ -27,6 +50,8 @@ __all__ = [
     "Translator",
     "beam_search",
     "cached_step",
+    "check_sampling",
+    "compile_search",
     "decode",
     "greedy_search",
     "language_model_step",

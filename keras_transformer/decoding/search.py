@@ -1,13 +1,18 @@
-"""Cached generation inside `tf.while_loop`: greedy, beam search, top-k / top-p sampling.
+"""Cached generation in one `keras.ops.while_loop`: greedy, beam search, top-k / top-p
+sampling, the same code on TensorFlow, JAX and PyTorch.
 
 The source is encoded once; each decoder block projects the encoder outputs once (the
 cross-attention cache) and keeps a key/value cache of its own past positions, so a step
 costs the same however long the output already is. The searches know no model: each takes
-a step function `step_fn(token_ids, index, cache) -> (logits, cache)` and its initial cache
-(`decoding.steps` makes them from a `Transformer`), and returns a `SearchResult`: generated
+a step function `step_fn(token_ids, index, cache) -> (logits, cache)` (logits
+`(rows, 1, vocabulary)`, of a known rank) and its initial cache (`decoding.steps` makes them
+from a `Transformer` or a `LanguageModel`), and returns a `SearchResult`: generated
 ids `(batch, length)` ending with `[END]` and padded with 0 after it, their lengths, and the
 model's log-probability of each sequence (beam search: the length-normalized score).
-`decode` ties the pieces together.
+`decode` ties the pieces together. The searches are written with `keras.ops` only: under
+TensorFlow the loop is a `tf.while_loop` (inside `tf.function`, XLA-compiled or not), under
+JAX a `jax.lax.while_loop` (inside `jax.jit`), under PyTorch a Python loop run eagerly
+(`decoding.compiled.compile_search` picks the compiler).
 
 Rules shared by every strategy:
 
@@ -18,7 +23,11 @@ Rules shared by every strategy:
   (`max_length_a=None`: `max_length` for every row). A row that reaches its limit without
   [END] stops there, unfinished. The buffers (and the loop) are as long as the limit of a
   source filling the padded width, `length = min(max_length, ceil(a * width) + b)`: a
-  function of the input shape, hence a compile-time constant under XLA.
+  function of the input shape, hence a compile-time constant under XLA (a Python int when
+  the width is static, as it always is under JAX and PyTorch).
+- Sampling draws each step's tokens with the Gumbel-max trick from a counter-based hash of
+  `(seed, step, row, token)` in integer `keras.ops`: the same seed gives the same tokens on
+  every call, compiled or not (each backend's own float rounding aside).
 
 Beam search (tensor2tensor's rules, fairseq's candidates):
 
@@ -37,19 +46,36 @@ Beam search (tensor2tensor's rules, fairseq's candidates):
 """
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import tensorflow as tf
+import keras
+import numpy as np
+from keras import ops
 
 from keras_transformer.constants import END_ID, MASK_BIAS, PAD_ID, START_ID
-from keras_transformer.layers._validation import check_positive_float, check_positive_int
+from keras_transformer.layers.validation import check_positive_float, check_positive_int
 
 _NONE = float("-inf")  # the score of an empty beam slot (no hypothesis)
 
 
 def length_penalty(length, alpha):
     """GNMT length penalty ((5 + length) / 6)^alpha (Wu et al. 2016); the paper uses 0.6."""
-    return ((5.0 + tf.cast(length, tf.float32)) / 6.0) ** alpha
+    return ((5.0 + ops.cast(length, "float32")) / 6.0) ** alpha
+
+
+def _rows(x):
+    """The first dimension of `x`: a Python int when static, else a scalar tensor."""
+    return x.shape[0] if x.shape[0] is not None else ops.shape(x)[0]
+
+
+def _vocabulary(logits):
+    """The last dimension of `logits`: a Python int when static, else a scalar tensor."""
+    return logits.shape[-1] if logits.shape[-1] is not None else ops.shape(logits)[-1]
+
+
+def _relative_limit(n, max_length_a, max_length_b):
+    """`max(ceil(a * n) + b, 1)` for a Python number `n` (float64 arithmetic)."""
+    return max(math.ceil(max_length_a * float(n)) + max_length_b, 1)
 
 
 def output_limits(source_ids, max_length, max_length_a=None, max_length_b=0):
@@ -66,32 +92,67 @@ def output_limits(source_ids, max_length, max_length_a=None, max_length_b=0):
         tensor that XLA resolves at compile time) bounds every limit; `limits` int32
         `(batch,)`.
     """
-    batch = tf.shape(source_ids)[0]
+    batch = _rows(source_ids)
     if max_length_a is None:
-        return max_length, tf.fill([batch], tf.constant(max_length, tf.int32))
-
-    def relative(n):  # float64 on both paths: the static and dynamic results agree
-        n = tf.cast(n, tf.float64)
-        return tf.maximum(tf.cast(tf.math.ceil(max_length_a * n), tf.int32) + max_length_b, 1)
-
+        return max_length, ops.full((batch,), max_length, dtype="int32")
+    source_lengths = ops.sum(ops.cast(ops.not_equal(source_ids, PAD_ID), "int32"), axis=1)
     width = source_ids.shape[1]
     if width is not None:
-        length = min(max_length, max(math.ceil(max_length_a * float(width)) + max_length_b, 1))
-    else:
-        length = tf.minimum(max_length, relative(tf.shape(source_ids)[1]))
-    source_lengths = tf.reduce_sum(tf.cast(tf.not_equal(source_ids, PAD_ID), tf.int32), axis=1)
-    return length, tf.minimum(length, relative(source_lengths))
+        # Every row's limit from a table of the widths 0 .. width, computed in Python: the
+        # same (float64) arithmetic as the loop length, whatever float types the backend has.
+        length = min(max_length, _relative_limit(width, max_length_a, max_length_b))
+        table = [min(length, _relative_limit(n, max_length_a, max_length_b))
+                 for n in range(width + 1)]  # fmt: skip
+        return length, ops.take(np.array(table, "int32"), source_lengths, axis=0)
+
+    # A dynamic width (a TensorFlow graph traced for `[None, None]` inputs): float64 too.
+    def relative(n):
+        n = ops.cast(n, "float64")
+        return ops.maximum(ops.cast(ops.ceil(max_length_a * n), "int32") + max_length_b, 1)
+
+    length = ops.minimum(max_length, relative(ops.shape(source_ids)[1]))
+    return length, ops.minimum(length, relative(source_lengths))
+
+
+def _argmax(x):
+    """int32 `(rows,)`: the index of each row's largest value, the lowest one of ties.
+
+    The smallest index that holds the maximum: as fast as TensorFlow's own argmax under
+    XLA, where Keras's `argmax` makes one more pass over `x` first (to tell -0.0 from 0.0,
+    a tenth of a step at batch 64) and `top_k(x, 1)` costs more still.
+    """
+    vocabulary = _vocabulary(x)
+    ids = ops.arange(vocabulary, dtype="int32")
+    best = ops.where(x == ops.max(x, axis=-1, keepdims=True), ids, vocabulary)
+    return ops.minimum(ops.min(best, axis=-1), vocabulary - 1)  # (NaN rows: the last id)
+
+
+def _pick(x, indices):
+    """`x` `(rows, n)` at `indices` `(rows, m)` of each row: `(rows, m)` (one gather from
+    the flattened `x`, where `take_along_axis` broadcasts `x` first under TensorFlow)."""
+    offsets = ops.arange(_rows(x), dtype="int32")[:, None] * ops.shape(x)[1]
+    return ops.take(ops.reshape(x, (-1,)), indices + offsets, axis=0)
+
+
+def _positions(length):
+    """int32 `(length,)`: 0, 1, ... (the buffers' positions)."""
+    return ops.arange(length, dtype="int32")
+
+
+def _write(buffer, positions, step, tokens):
+    """`buffer` `(..., length)` with `tokens` `(...)` written at position `step`."""
+    return ops.where(positions == step, ops.expand_dims(tokens, -1), buffer)
 
 
 def _log_probs(logits, step, min_length):
     """Log-softmax of the last position with [PAD] and [START] forbidden, and [END] too
     before `min_length` tokens."""
     logits = logits[:, -1, :]
-    vocabulary = tf.shape(logits)[-1]
-    forbidden = tf.reduce_sum(tf.one_hot([PAD_ID, START_ID], vocabulary), axis=0) > 0
-    too_early = tf.logical_and(tf.equal(tf.range(vocabulary), END_ID), step < min_length)
-    forbidden = tf.logical_or(forbidden, too_early)
-    return tf.nn.log_softmax(tf.where(forbidden, MASK_BIAS, logits), axis=-1)
+    ids = ops.arange(_vocabulary(logits), dtype="int32")
+    forbidden = ops.logical_or(ids == PAD_ID, ids == START_ID)
+    too_early = ops.logical_and(ids == END_ID, step < min_length)
+    forbidden = ops.logical_or(forbidden, too_early)[None, :]
+    return ops.log_softmax(ops.where(forbidden, MASK_BIAS, logits), axis=-1)
 
 
 def _ban_repeated_ngrams(log_probs, tokens, step, size):
@@ -103,87 +164,95 @@ def _ban_repeated_ngrams(log_probs, tokens, step, size):
     """
     if not size:
         return log_probs
-    length = tokens.shape[1] if tokens.shape[1] is not None else tf.shape(tokens)[1]
+    length = tokens.shape[1] if tokens.shape[1] is not None else ops.shape(tokens)[1]
     context = size - 1  # the tokens an n-gram needs before its last one
-    if context == 0:  # unigrams: no token twice
-        seen = tf.one_hot(tokens, tf.shape(log_probs)[-1], dtype=tf.int32)
-        seen *= tf.cast(tf.range(length) < step, tf.int32)[None, :, None]
-        return tf.where(tf.reduce_max(seen, axis=1) > 0, MASK_BIAS, log_probs)
-    last = tf.gather(tokens, tf.maximum(step - context + tf.range(context), 0), axis=1)
-    starts = tf.maximum(length - context, 0)  # n-grams may start at j = 0 .. length - size
-    windows = tf.stack([tokens[:, i : i + starts] for i in range(context)], axis=-1)
-    following = tokens[:, context : context + starts]  # (rows, starts): each window's next
-    # (rows, starts, context); only windows whose follower is already generated count.
-    complete = tf.range(starts) <= step - size
-    match = tf.reduce_all(tf.equal(windows, last[:, None, :]), axis=-1) & complete[None, :]
-    rows = tf.shape(tokens)[0]
-    row_ids = tf.broadcast_to(tf.range(rows)[:, None], tf.shape(following))
-    indices = tf.stack([row_ids, following], axis=-1)  # (rows, starts, 2)
-    banned = tf.tensor_scatter_nd_add(
-        tf.zeros(tf.shape(log_probs), tf.int32), indices, tf.cast(match, tf.int32)
+    # n-grams may start at j = 0 .. length - size (a Python int when the length is static).
+    starts = (
+        max(length - context, 0) if isinstance(length, int) else ops.maximum(length - context, 0)
     )
-    return tf.where(banned > 0, MASK_BIAS, log_probs)
+    following = tokens[:, context : context + starts]  # (rows, starts): each window's next
+    # Only windows whose follower is already generated count.
+    complete = ops.arange(starts, dtype="int32") <= step - size
+    if context == 0:  # unigrams: no token twice
+        match = ops.broadcast_to(complete[None, :], ops.shape(following))
+    else:
+        positions = ops.maximum(step - context + ops.arange(context, dtype="int32"), 0)
+        last = ops.take(tokens, positions, axis=1)  # (rows, context): the n-gram so far
+        windows = ops.stack([tokens[:, i : i + starts] for i in range(context)], axis=-1)
+        # (rows, starts, context) windows equal to the last `context` tokens.
+        match = ops.logical_and(ops.all(windows == last[:, None, :], axis=-1), complete[None])
+    rows = ops.broadcast_to(ops.arange(_rows(tokens), dtype="int32")[:, None], ops.shape(following))
+    indices = ops.reshape(ops.stack([rows, following], axis=-1), (-1, 2))
+    banned = ops.scatter_update(
+        ops.zeros(ops.shape(log_probs), "int32"),
+        indices,
+        ops.reshape(ops.cast(match, "int32"), (-1,)),
+        reduction="add",
+    )
+    return ops.where(banned > 0, MASK_BIAS, log_probs)
 
 
 class SearchResult(NamedTuple):
-    """What every search returns."""
+    """What every search returns (tensors of the active backend)."""
 
-    ids: tf.Tensor  # (batch, length) int32: the tokens, [END] last, 0 after it
-    lengths: tf.Tensor  # (batch,) int32: tokens generated, [END] included
-    scores: tf.Tensor  # (batch,) float32: log-probability (beam search: length-normalized)
+    ids: Any  # (batch, length) int32: the tokens, [END] last, 0 after it
+    lengths: Any  # (batch,) int32: tokens generated, [END] included
+    scores: Any  # (batch,) float32: log-probability (beam search: length-normalized)
 
 
 def _result(ids, scores):
-    return SearchResult(ids, tf.reduce_sum(tf.cast(ids != PAD_ID, tf.int32), axis=1), scores)
+    return SearchResult(ids, ops.sum(ops.cast(ids != PAD_ID, "int32"), axis=1), scores)
 
 
 class _SequenceState(NamedTuple):
     """The loop state of greedy decoding and sampling."""
 
-    step: tf.Tensor  # () int32: the position being generated
-    last: tf.Tensor  # (batch, 1) int32: the previous token
-    cache: object  # the step function's cache (a nest of (batch, ...) tensors)
-    tokens: tf.Tensor  # (batch, length) int32: the tokens so far, 0 after them
-    finished: tf.Tensor  # (batch,) bool
-    scores: tf.Tensor  # (batch,) float32: the summed log-probabilities
+    step: Any  # () int32: the position being generated
+    last: Any  # (batch, 1) int32: the previous token
+    cache: Any  # the step function's cache (a nest of (batch, ...) tensors)
+    tokens: Any  # (batch, length) int32: the tokens so far, 0 after them
+    finished: Any  # (batch,) bool
+    scores: Any  # (batch,) float32: the summed log-probabilities
 
 
 def _sequential(step_fn, cache, limits, length, choose, min_length=0, no_repeat_ngram_size=0):
     """The loop shared by greedy decoding and sampling; `choose(log_probs, step)` picks the
     next token of each sequence."""
-    batch = limits.shape[0] if limits.shape[0] is not None else tf.shape(limits)[0]
+    batch = _rows(limits)
+    positions = _positions(length)
 
     def body(*state):
         s = _SequenceState(*state)
         logits, cache = step_fn(s.last, s.step, s.cache)
         log_probs = _log_probs(logits, s.step, min_length)  # (batch, vocabulary)
         log_probs = _ban_repeated_ngrams(log_probs, s.tokens, s.step, no_repeat_ngram_size)
-        chosen = tf.cast(choose(log_probs, s.step), tf.int32)  # (batch,)
-        chosen = tf.where(s.finished, PAD_ID, chosen)
-        picked = tf.gather(log_probs, chosen, batch_dims=1)
+        chosen = ops.cast(choose(log_probs, s.step), "int32")  # (batch,)
+        chosen = ops.where(s.finished, ops.zeros_like(chosen), chosen)  # [PAD] once finished
+        picked = _pick(log_probs, chosen[:, None])[:, 0]
         # A row stops at [END] or at its own length limit (then without [END]).
+        finished = ops.logical_or(s.finished, chosen == END_ID)
         return _SequenceState(
             step=s.step + 1,
             last=chosen[:, None],
             cache=cache,
-            tokens=s.tokens + tf.one_hot(s.step, length, dtype=tf.int32) * chosen[:, None],
-            finished=s.finished | tf.equal(chosen, END_ID) | (s.step + 1 >= limits),
-            scores=s.scores + tf.where(s.finished, 0.0, picked),
+            tokens=_write(s.tokens, positions, s.step, chosen),
+            finished=ops.logical_or(finished, s.step + 1 >= limits),
+            scores=s.scores + ops.where(s.finished, ops.zeros_like(picked), picked),
         )
 
     def not_done(*state):
         s = _SequenceState(*state)
-        return tf.logical_and(s.step < length, tf.logical_not(tf.reduce_all(s.finished)))
+        return ops.logical_and(s.step < length, ops.logical_not(ops.all(s.finished)))
 
     initial = _SequenceState(
-        step=tf.constant(0),
-        last=tf.fill([batch, 1], START_ID),
+        step=ops.convert_to_tensor(0, "int32"),
+        last=ops.full((batch, 1), START_ID, dtype="int32"),
         cache=cache,
-        tokens=tf.zeros([batch, length], tf.int32),
-        finished=tf.zeros([batch], tf.bool),
-        scores=tf.zeros([batch], tf.float32),
+        tokens=ops.zeros((batch, length), "int32"),
+        finished=ops.zeros((batch,), "bool"),
+        scores=ops.zeros((batch,), "float32"),
     )
-    final = _SequenceState(*tf.while_loop(not_done, body, tuple(initial)))
+    final = _SequenceState(*ops.while_loop(not_done, body, tuple(initial)))
     return _result(final.tokens, final.scores)
 
 
@@ -207,10 +276,45 @@ def greedy_search(step_fn, cache, limits, length, min_length=0, no_repeat_ngram_
         cache,
         limits,
         length,
-        lambda log_probs, _: tf.argmax(log_probs, axis=-1),
+        lambda log_probs, _: _argmax(log_probs),
         min_length,
         no_repeat_ngram_size,
     )
+
+
+# Integer hashing for the stateless draws: int32 arithmetic wraps around on every backend,
+# and the arithmetic right shift is masked into a logical one.
+_GOLDEN = -1640531527  # 0x9E3779B9 as an int32
+
+
+def _shift(x, bits):
+    """Logical right shift of int32 `x` (as if it were uint32)."""
+    return ops.bitwise_and(ops.right_shift(x, bits), (1 << (32 - bits)) - 1)
+
+
+def _mix(x):
+    """A bijective int32 -> int32 hash (Wellons' "lowbias32")."""
+    x = ops.bitwise_xor(x, _shift(x, 16))
+    x = x * 0x7FEB352D
+    x = ops.bitwise_xor(x, _shift(x, 15))
+    x = x * -2073254261  # 0x846CA68B as an int32
+    return ops.bitwise_xor(x, _shift(x, 16))
+
+
+def _gumbel_noise(seed, step, rows, vocabulary):
+    """float32 `(rows, vocabulary)` standard Gumbel noise, a pure function of
+    `(seed, step)`, each row and token."""
+    if isinstance(seed, int):  # any non-negative int: its low 32 bits, as an int32
+        seed = ((seed & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000
+    key = _mix(_mix(ops.cast(seed, "int32") + _GOLDEN) + ops.cast(step, "int32"))
+    counter = (
+        ops.arange(rows, dtype="int32")[:, None] * vocabulary
+        + ops.arange(vocabulary, dtype="int32")[None, :]
+    )
+    bits = _mix(ops.bitwise_xor(_mix(counter), key))
+    # 24 random bits -> a uniform number strictly inside (0, 1).
+    uniform = (ops.cast(_shift(bits, 8), "float32") + 0.5) * (1.0 / (1 << 24))
+    return -ops.log(-ops.log(uniform))
 
 
 def sample(step_fn, cache, limits, length, temperature=1.0, top_k=0, top_p=1.0, seed=0,
@@ -218,22 +322,28 @@ def sample(step_fn, cache, limits, length, temperature=1.0, top_k=0, top_p=1.0, 
     """Samples each token from the (temperature-scaled, top-k / top-p filtered) distribution.
 
     `top_k=0` and `top_p=1.0` disable the filters; `top_k=1` is greedy decoding. The seed
-    makes the result reproducible (stateless random ops, one seed per step). Other arguments
-    as `greedy_search`.
+    makes the result reproducible (stateless draws, one key per seed and step: the
+    Gumbel-max trick over a hash of the seed, the step, the row and the token). Other
+    arguments as `greedy_search`.
     """
     check_sampling(temperature, top_k, top_p)
 
     def choose(log_probs, step):
         logits = log_probs / temperature
         if top_k:
-            kth = tf.math.top_k(logits, k=top_k).values[:, -1:]
-            logits = tf.where(logits < kth, MASK_BIAS, logits)
+            kth = ops.top_k(logits, k=top_k)[0][:, -1:]
+            logits = ops.where(logits < kth, MASK_BIAS, logits)
         if top_p < 1.0:
-            ordered = tf.sort(logits, direction="DESCENDING", axis=-1)
-            before = tf.math.cumsum(tf.nn.softmax(ordered, axis=-1), axis=-1, exclusive=True)
-            kept = tf.where(before < top_p, ordered, tf.reduce_max(ordered, -1, keepdims=True))
-            logits = tf.where(logits < tf.reduce_min(kept, -1, keepdims=True), MASK_BIAS, logits)
-        return tf.random.stateless_categorical(logits, 1, seed=tf.stack([seed, step]))[:, 0]
+            ordered = ops.flip(ops.sort(logits, axis=-1), axis=-1)  # descending
+            probabilities = ops.softmax(ordered, axis=-1)
+            before = ops.cumsum(probabilities, axis=-1) - probabilities  # exclusive
+            largest = ops.max(ordered, axis=-1, keepdims=True)
+            kept = ops.where(before < top_p, ordered, largest)
+            cut = ops.min(kept, axis=-1, keepdims=True)
+            logits = ops.where(logits < cut, MASK_BIAS, logits)
+        rows = _rows(logits)
+        vocabulary = _vocabulary(logits)
+        return _argmax(logits + _gumbel_noise(seed, step, rows, vocabulary))
 
     return _sequential(step_fn, cache, limits, length, choose, min_length, no_repeat_ngram_size)
 
@@ -248,14 +358,26 @@ def check_sampling(temperature, top_k, top_p):
 class BeamState(NamedTuple):
     """The loop state of beam search (`k` beams; slots best first, `_NONE` = empty)."""
 
-    step: tf.Tensor  # () int32: the position being generated
-    last: tf.Tensor  # (batch * k, 1) int32: each alive hypothesis's last token
-    cache: object  # the step function's cache, (batch * k, ...) rows
-    alive: tf.Tensor  # (batch, k, length) int32: the hypotheses still growing
-    alive_scores: tf.Tensor  # (batch, k) float32: their raw log-probabilities
-    finished: tf.Tensor  # (batch, k, length) int32: the best ended hypotheses
-    finished_scores: tf.Tensor  # (batch, k) float32: their length-normalized scores
-    done: tf.Tensor  # (batch,) bool: the sentence can no longer change
+    step: Any  # () int32: the position being generated
+    last: Any  # (batch * k, 1) int32: each alive hypothesis's last token
+    cache: Any  # the step function's cache, (batch * k, ...) rows
+    alive: Any  # (batch, k, length) int32: the hypotheses still growing
+    alive_scores: Any  # (batch, k) float32: their raw log-probabilities
+    finished: Any  # (batch, k, length) int32: the best ended hypotheses
+    finished_scores: Any  # (batch, k) float32: their length-normalized scores
+    done: Any  # (batch,) bool: the sentence can no longer change
+
+
+def _gather_slots(x, indices):
+    """`x` `(batch, slots, ...)` at `indices` `(batch, n)` of each sentence's slots:
+    `(batch, n, ...)`."""
+    slots = x.shape[1]
+    offsets = ops.arange(_rows(indices), dtype="int32")[:, None] * slots
+    flat = ops.reshape(indices + offsets, (-1,))
+    rest = tuple(x.shape[2:]) if None not in x.shape[2:] else tuple(ops.shape(x)[2:])
+    gathered = ops.take(ops.reshape(x, (-1, *rest)), flat, axis=0)
+    # (The batch named, not -1: a loop's state keeps its static shape under TensorFlow.)
+    return ops.reshape(gathered, (_rows(indices), indices.shape[1], *rest))
 
 
 def beam_search(step_fn, cache, limits, length, beam_width=4, alpha=0.6, min_length=0,
@@ -264,87 +386,91 @@ def beam_search(step_fn, cache, limits, length, beam_width=4, alpha=0.6, min_len
     module docstring). Scores are length-normalized log-probabilities.
 
     `cache` has `batch * beam_width` rows, each sentence's `beam_width` copies together (as
-    `tf.repeat(..., beam_width, axis=0)` makes them); every leaf of the cache is reordered
-    with its hypotheses, so `step_fn` keeps what does not change per hypothesis (the
-    encoder's keys and values) in its closure. Other arguments as `greedy_search`.
+    `keras.ops.repeat(..., beam_width, axis=0)` makes them); every leaf of the cache is
+    reordered with its hypotheses, so `step_fn` keeps what does not change per hypothesis
+    (the encoder's keys and values) in its closure. Other arguments as `greedy_search`.
     """
     k = check_positive_int(beam_width, "beam_width")
-    batch = limits.shape[0] if limits.shape[0] is not None else tf.shape(limits)[0]
-    among_top_k = tf.range(2 * k)[None, :] < k  # (1, 2k): where an [END] may finish
+    batch = _rows(limits)
+    positions = _positions(length)
+    among_top_k = (np.arange(2 * k) < k)[None, :]  # (1, 2k): where an [END] may finish
     limit_penalty = length_penalty(limits, alpha)  # (batch,)
 
     def body(*state):
         s = BeamState(*state)
         logits, cache = step_fn(s.last, s.step, s.cache)
         log_probs = _log_probs(logits, s.step, min_length)  # (batch * k, vocabulary)
-        flat_alive = tf.reshape(s.alive, [batch * k, length])
+        vocabulary = _vocabulary(log_probs)
+        flat_alive = ops.reshape(s.alive, (-1, ops.shape(s.alive)[2]))
         log_probs = _ban_repeated_ngrams(log_probs, flat_alive, s.step, no_repeat_ngram_size)
-        log_probs = tf.where(log_probs > MASK_BIAS / 2, log_probs, _NONE)  # forbidden: none
-        vocabulary = tf.shape(log_probs)[-1]
-        candidates = s.alive_scores[:, :, None] + tf.reshape(log_probs, [batch, k, vocabulary])
-        scores, indices = tf.math.top_k(tf.reshape(candidates, [batch, -1]), k=2 * k)
+        none = ops.full(ops.shape(log_probs), _NONE, "float32")
+        log_probs = ops.where(log_probs > MASK_BIAS / 2, log_probs, none)  # forbidden: none
+        candidates = s.alive_scores[:, :, None] + ops.reshape(log_probs, (batch, k, vocabulary))
+        scores, indices = ops.top_k(ops.reshape(candidates, (batch, k * vocabulary)), k=2 * k)
+        indices = ops.cast(indices, "int32")
         beams, tokens = indices // vocabulary, indices % vocabulary  # (batch, 2k)
-        sequences = tf.gather(s.alive, beams, batch_dims=1)  # (batch, 2k, length)
-        sequences += tf.one_hot(s.step, length, dtype=tf.int32) * tokens[:, :, None]
-        ended = tf.equal(tokens, END_ID)
+        sequences = _gather_slots(s.alive, beams)  # (batch, 2k, length)
+        sequences = _write(sequences, positions, s.step, tokens)
+        ended = tokens == END_ID
 
         # Finished: the best k of the old ones and the [END]s among the top k candidates.
         penalty = length_penalty(s.step + 1, alpha)
-        new_scores = tf.where(ended & among_top_k, scores / penalty, _NONE)
-        pool_scores = tf.concat([s.finished_scores, new_scores], axis=1)  # (batch, 3k)
-        pool = tf.concat([s.finished, sequences], axis=1)  # (batch, 3k, length)
-        new_finished_scores, order = tf.math.top_k(pool_scores, k=k)
-        new_finished = tf.gather(pool, order, batch_dims=1)
+        empty = ops.full(ops.shape(scores), _NONE, "float32")
+        new_scores = ops.where(ops.logical_and(ended, among_top_k), scores / penalty, empty)
+        pool_scores = ops.concatenate([s.finished_scores, new_scores], axis=1)  # (batch, 3k)
+        pool = ops.concatenate([s.finished, sequences], axis=1)  # (batch, 3k, length)
+        new_finished_scores, order = ops.top_k(pool_scores, k=k)
+        new_finished = _gather_slots(pool, ops.cast(order, "int32"))
 
         # Alive: the best k candidates that did not end.
-        new_alive_scores, order = tf.math.top_k(tf.where(ended, _NONE, scores), k=k)
-        new_alive = tf.gather(sequences, order, batch_dims=1)
-        source_beams = tf.gather(beams, order, batch_dims=1) + tf.range(batch)[:, None] * k
-        rows = tf.reshape(source_beams, [-1])
-        cache = tf.nest.map_structure(lambda c: tf.gather(c, rows), cache)
-        last = tf.reshape(tf.gather(tokens, order, batch_dims=1), [-1, 1])
+        new_alive_scores, order = ops.top_k(ops.where(ended, empty, scores), k=k)
+        order = ops.cast(order, "int32")
+        new_alive = _gather_slots(sequences, order)
+        source_beams = _pick(beams, order)
+        rows = ops.reshape(source_beams + ops.arange(batch, dtype="int32")[:, None] * k, (-1,))
+        cache = keras.tree.map_structure(lambda c: ops.take(c, rows, axis=0), cache)
+        last = ops.reshape(_pick(tokens, order), (batch * k, 1))
 
         # A sentence that is done no longer changes.
         keep = s.done[:, None]
-        finished = tf.where(keep[:, :, None], s.finished, new_finished)
-        finished_scores = tf.where(keep, s.finished_scores, new_finished_scores)
-        alive = tf.where(keep[:, :, None], s.alive, new_alive)
-        alive_scores = tf.where(keep, s.alive_scores, new_alive_scores)
+        finished = ops.where(keep[:, :, None], s.finished, new_finished)
+        finished_scores = ops.where(keep, s.finished_scores, new_finished_scores)
+        alive = ops.where(keep[:, :, None], s.alive, new_alive)
+        alive_scores = ops.where(keep, s.alive_scores, new_alive_scores)
 
         # Done: at the length limit, nothing alive, or no alive hypothesis can still win.
         # (The largest penalty any extension can get: at the limit, or next step if alpha < 0.)
         best_penalty = limit_penalty if alpha >= 0 else length_penalty(s.step + 2, alpha)
         alive_bound = alive_scores[:, 0] / best_penalty  # (batch,)
         lowest_finished = finished_scores[:, -1]  # _NONE while fewer than k are finished
-        done = (
-            s.done
-            | (s.step + 1 >= limits)
-            | tf.logical_not(alive_scores[:, 0] > _NONE)
-            | (lowest_finished > alive_bound)
-        )
+        done = ops.logical_or(s.done, s.step + 1 >= limits)
+        done = ops.logical_or(done, ops.logical_not(alive_scores[:, 0] > _NONE))
+        done = ops.logical_or(done, lowest_finished > alive_bound)
         return BeamState(s.step + 1, last, cache, alive, alive_scores, finished,
                          finished_scores, done)  # fmt: skip
 
     def not_done(*state):
         s = BeamState(*state)
-        return tf.logical_and(s.step < length, tf.logical_not(tf.reduce_all(s.done)))
+        return ops.logical_and(s.step < length, ops.logical_not(ops.all(s.done)))
 
     initial = BeamState(
-        step=tf.constant(0),
-        last=tf.fill([batch * k, 1], START_ID),
+        step=ops.convert_to_tensor(0, "int32"),
+        last=ops.full((batch * k, 1), START_ID, dtype="int32"),
         cache=cache,
-        alive=tf.zeros([batch, k, length], tf.int32),
-        alive_scores=tf.concat([tf.zeros([batch, 1]), tf.fill([batch, k - 1], _NONE)], 1),
-        finished=tf.zeros([batch, k, length], tf.int32),
-        finished_scores=tf.fill([batch, k], _NONE),
-        done=tf.zeros([batch], tf.bool),
+        alive=ops.zeros((batch, k, length), "int32"),
+        alive_scores=ops.concatenate(
+            [ops.zeros((batch, 1), "float32"), ops.full((batch, k - 1), _NONE, "float32")], 1
+        ),
+        finished=ops.zeros((batch, k, length), "int32"),
+        finished_scores=ops.full((batch, k), _NONE, "float32"),
+        done=ops.zeros((batch,), "bool"),
     )
-    final = BeamState(*tf.while_loop(not_done, body, tuple(initial)))
+    final = BeamState(*ops.while_loop(not_done, body, tuple(initial)))
     # A finished hypothesis beats any unfinished one; the best alive one only stands in for
     # a sentence without any finished hypothesis.
     has_finished = final.finished_scores[:, 0] > _NONE  # (batch,)
-    tokens = tf.where(has_finished[:, None], final.finished[:, 0], final.alive[:, 0])
-    scores = tf.where(
+    tokens = ops.where(has_finished[:, None], final.finished[:, 0], final.alive[:, 0])
+    scores = ops.where(
         has_finished, final.finished_scores[:, 0], final.alive_scores[:, 0] / limit_penalty
     )
     return _result(tokens, scores)
@@ -361,7 +487,7 @@ def decode(step, model, source_ids, max_length, strategy="greedy", max_length_a=
         step: `(model, source_ids, length, repeat) -> (step_fn, cache)`, e.g.
             `decoding.steps.cached_step`; `repeat` copies each row (one per beam).
         model: what `step` decodes with.
-        source_ids: int32 `(batch, width)`, 0 = padding.
+        source_ids: int32 `(batch, width)`, 0 = padding (any array the backend takes).
         max_length, max_length_a, max_length_b: the output limits (`output_limits`).
         strategy: `"greedy"`, `"beam"` or `"sample"`.
         **options: the strategy's own arguments (`beam_width`, `alpha`, `temperature`,
@@ -372,6 +498,7 @@ def decode(step, model, source_ids, max_length, strategy="greedy", max_length_a=
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {tuple(STRATEGIES)}; received {strategy!r}.")
+    source_ids = ops.cast(ops.convert_to_tensor(source_ids), "int32")
     length, limits = output_limits(source_ids, max_length, max_length_a, max_length_b)
     repeat = options.get("beam_width", 4) if strategy == "beam" else 1
     step_fn, cache = step(model, source_ids, length, repeat)

@@ -1,5 +1,6 @@
 """Scores of translations (BLEU, chrF, exact match, loops) and of classifiers (accuracy,
-macro-F1, confusion matrix), and evaluation of a run directory."""
+macro-F1, confusion matrix); `evaluation.evaluate.evaluate_run` evaluates a run directory
+as its task asks."""
 
 from keras_transformer.evaluation.classification import classification_scores
 from keras_transformer.evaluation.scores import (
@@ -13,18 +14,8 @@ from keras_transformer.evaluation.scores import (
 __all__ = [
     "classification_scores",
     "corpus_scores",
-    "evaluate_run",
     "exact_match",
     "group_references",
     "is_looping",
     "loop_rate",
 ]
-
-
-def __getattr__(name):
-    # Imported on first use: evaluate_run needs the trainer, whose config needs the scores.
-    if name == "evaluate_run":
-        from keras_transformer.evaluation.evaluate import evaluate_run
-
-        return evaluate_run
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -109,3 +109,70 @@ def classification_scores(class_ids, predicted_ids, labels):
         "confusion": confusion.tolist(),
         "count": len(true),
     }
+
+
+def evaluate_classifier(run, split="test", batch_size=64, limit=None, plot=True):
+    """A classifier run's accuracy, macro-F1, per-class precision and recall and confusion
+    matrix on a split (`classification_scores`), and the matrix drawn in
+    `confusion_matrix_<split>.png` in the run directory when `plot`.
+
+    Examples whose label the training split never had cannot be predicted; they are left
+    out of the scores and counted in `unknown_labels`.
+
+    Returns:
+        A dict: `split`, the scores, `unknown_labels`, `plot` (the PNG's path or None), and
+        a few `examples` (`{"text", "label", "predicted", "probability"}`).
+    """
+    from keras_transformer.evaluation.split import chosen_examples
+    from keras_transformer.plots import plot_confusion_matrix
+    from keras_transformer.prediction import TextClassifier
+
+    examples = chosen_examples(run, split, limit)
+    labels = run.labels
+    known = [e for e in examples if e[-1] in labels]
+    if not known:
+        raise ValueError(
+            f"No example of the {split} split has a label the run was trained on ({labels})."
+        )
+    classifier = TextClassifier(run.load_model(), run.tokenizer, labels)
+    texts = [e[0] if len(e) == 2 else tuple(e[:2]) for e in known]
+    probabilities = classifier.probabilities(texts, batch_size)
+    predicted = np.argmax(probabilities, axis=-1)
+    truth = [labels.index(e[-1]) for e in known]
+    results = {"split": split}
+    results.update(classification_scores(truth, predicted, labels))
+    results["unknown_labels"] = len(examples) - len(known)
+    results["plot"] = None
+    if plot:
+        path = run.directory / f"confusion_matrix_{split}.png"
+        title = f"{run.directory.name}: {split} split, accuracy {results['accuracy']:.1%}"
+        results["plot"] = str(plot_confusion_matrix(results["confusion"], labels, path, title))
+    wrong_first = sorted(range(len(known)), key=lambda i: predicted[i] == truth[i])
+    results["examples"] = [
+        {"text": texts[i], "label": known[i][-1], "predicted": labels[predicted[i]],
+         "probability": float(probabilities[i, predicted[i]])}
+        for i in wrong_first[:5]
+    ]  # fmt: skip
+    return results
+
+
+def classifier_report(run_dir, results):
+    """`evaluate`'s results in words (what `keras-transformer evaluate` prints)."""
+    lines = []
+    lines.append(f"\n{run_dir}: {results['split']} split, {results['count']} examples")
+    lines.append(f"  {'accuracy':<10} {100 * results['accuracy']:.2f} %")
+    lines.append(f"  {'macro_f1':<10} {100 * results['macro_f1']:.2f} %")
+    width = max(len(label) for label in results["per_class"])
+    lines.append(f"  {'label':<{width}}  precision  recall  f1      support")
+    for label, row in results["per_class"].items():
+        lines.append(
+            f"  {label:<{width}}  {100 * row['precision']:6.2f} %  {100 * row['recall']:6.2f} %"
+            f"  {100 * row['f1']:6.2f} %  {row['support']}"
+        )
+    if results["unknown_labels"]:
+        lines.append(
+            f"  left out: {results['unknown_labels']} examples with labels never trained on"
+        )
+    if results["plot"]:
+        lines.append(f"  confusion matrix: {results['plot']}")
+    return "\n".join(lines)

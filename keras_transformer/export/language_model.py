@@ -17,7 +17,7 @@ from keras_transformer.constants import START_ID
 from keras_transformer.decoding.search import STRATEGIES, check_sampling
 from keras_transformer.decoding.steps import language_model_step
 from keras_transformer.export.saved_model import check_export_dir, save_staged
-from keras_transformer.layers._validation import check_non_negative_int, check_positive_int
+from keras_transformer.layers.validation import check_non_negative_int, check_positive_int
 
 _PROMPT = tf.TensorSpec([None], tf.string, name="prompt")
 

@@ -18,8 +18,9 @@ import shutil
 import tensorflow as tf
 
 from keras_transformer.atomic import temporary_path
-from keras_transformer.decoding import DecodingOptions, Translator
+from keras_transformer.decoding import DecodingOptions
 from keras_transformer.export.target import check_export_dir, mark_export, remove_stale_staging
+from keras_transformer.predictors import load_predictor
 
 _TEXT = tf.TensorSpec([None], tf.string, name="text")
 _IDS = tf.TensorSpec([None, None], tf.int32)
@@ -121,7 +122,7 @@ def export_saved_model(run_dir, export_dir, beam_width=4, alpha=0.6, greedy=Fals
         no_repeat_ngram_size=no_repeat_ngram_size,
         jit_compile=jit_compile,
     )
-    translator = Translator.from_run(run_dir)
+    translator = load_predictor(run_dir)
 
     def build(staging):
         (staging / "vocabularies").mkdir()

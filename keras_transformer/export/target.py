@@ -14,6 +14,7 @@ import pathlib
 import zipfile
 
 from keras_transformer.atomic import remove_stale_temporaries, write_json
+from keras_transformer.run_marker import is_run
 
 EXPORT_MARKER = "keras_transformer_export.json"
 # The prefix of the registered names of this package's Keras objects.
@@ -54,8 +55,6 @@ def check_keras_file(path, overwrite):
         ValueError: `path` does not end with `.keras`.
         FileExistsError: `path` exists and `overwrite` is False, or is not such a file.
     """
-    from keras_transformer.run import Run
-
     path = pathlib.Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"A Keras model file ends with .keras; received {path}.")
@@ -63,7 +62,7 @@ def check_keras_file(path, overwrite):
         return path
     if not overwrite:
         raise FileExistsError(f"{path} already exists; pass overwrite=True (CLI: --overwrite).")
-    if Run(path.parent).is_run:
+    if is_run(path.parent):
         raise FileExistsError(
             f"{path} is a file of the run in {path.parent}, not an export; --overwrite does not "
             "replace a run's files. Nothing was removed: choose another path."
@@ -99,10 +98,8 @@ def _is_our_keras_file(path):
 
 
 def _what(path):
-    from keras_transformer.run import Run
-
     if path.is_dir():
-        if Run(path).is_run:
+        if is_run(path):
             return "a run directory"
         found = sorted(p.name for p in path.iterdir())
         if not found:

@@ -2,13 +2,13 @@
 
 import keras
 
-from keras_transformer.layers._validation import (
+from keras_transformer.layers.dropout import Dropout
+from keras_transformer.layers.feed_forward import FeedForward
+from keras_transformer.layers.validation import (
     check_positive_float,
     check_positive_int,
     check_rate,
 )
-from keras_transformer.layers.dropout import Dropout
-from keras_transformer.layers.feed_forward import FeedForward
 
 
 class TransformerBlockBase(keras.layers.Layer):

@@ -13,7 +13,6 @@ import keras
 from keras import ops
 
 from keras_transformer.constants import MASK_BIAS
-from keras_transformer.layers._validation import check_positive_int, check_rate, head_dim_for
 from keras_transformer.layers.dropout import Dropout
 from keras_transformer.layers.masks import (
     as_padding_mask,
@@ -21,6 +20,7 @@ from keras_transformer.layers.masks import (
     merge_attention_masks,
 )
 from keras_transformer.layers.results import attention_results
+from keras_transformer.layers.validation import check_positive_int, check_rate, head_dim_for
 
 
 def scaled_dot_product_attention(q, k, v, mask=None):

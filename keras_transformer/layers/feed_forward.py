@@ -2,8 +2,8 @@
 
 import keras
 
-from keras_transformer.layers._validation import check_positive_int, check_rate
 from keras_transformer.layers.dropout import Dropout
+from keras_transformer.layers.validation import check_positive_int, check_rate
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")

@@ -33,8 +33,8 @@ class OutputProjection(keras.layers.Dense):
     `(batch, length, vocabulary)` logits, and so are their gradients (the bias gradient, and
     the logits' gradient cast back to the compute dtype). `Dense` followed by a float32 cast
     makes four separate passes there, in bfloat16, which Eigen handles slowly on CPU (the
-    README's benchmarks measure the difference). Without training (evaluation, decoding,
-    export) the same sum is plain `keras.ops`.
+    step benchmark in benchmarks/README.md measures the difference). Without training
+    (evaluation, decoding, export) the same sum is plain `keras.ops`.
 
     The weights (`kernel`, `bias`) and the config are those of `Dense`, so a model saved with
     a `Dense` output projection loads its weights into this one.

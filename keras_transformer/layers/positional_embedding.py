@@ -6,8 +6,8 @@ import keras
 from keras import ops
 
 from keras_transformer.constants import PAD_ID
-from keras_transformer.layers._validation import check_positive_int, check_rate
 from keras_transformer.layers.dropout import Dropout
+from keras_transformer.layers.validation import check_positive_int, check_rate
 
 POSITIONS = ("sinusoidal", "learned")
 

@@ -1,6 +1,10 @@
-"""The models: the encoder-decoder Transformer and the decoder-only language model and the encoder
-classifier, their
-configurations, presets and builders."""
+"""The models: the encoder-decoder Transformer, the decoder-only language model and the encoder
+classifier, each in its module with its configuration (`TransformerConfig`,
+`LanguageModelConfig`, `ClassifierConfig`), presets and parameter count.
+
+Every configuration has the same presets API: `Config.preset(name, **overrides)`,
+`Config.preset_names()` and the table `Config.PRESETS`; `PRESETS`, `LANGUAGE_MODEL_PRESETS`
+and `CLASSIFIER_PRESETS` are the older names of those tables."""
 
 from keras_transformer.models.classifier import (
     CLASSIFIER_PRESETS,
@@ -8,7 +12,6 @@ from keras_transformer.models.classifier import (
     ClassifierConfig,
     count_classifier_parameters,
 )
-from keras_transformer.models.config import PRESETS, TransformerConfig
 from keras_transformer.models.language_model import (
     LANGUAGE_MODEL_PRESETS,
     LanguageModel,
@@ -16,8 +19,10 @@ from keras_transformer.models.language_model import (
     count_language_model_parameters,
 )
 from keras_transformer.models.transformer import (
+    PRESETS,
     DecoderCache,
     Transformer,
+    TransformerConfig,
     build_transformer,
     count_parameters,
 )

@@ -1,13 +1,18 @@
-"""What the model classes and their configurations share."""
+"""What the model classes and their configurations share: the configurations' checks and
+presets (`PresetConfig`), the block and final-norm arguments every model builds its layers
+from, and the `ConfigModel` base class."""
+
+from typing import ClassVar
 
 import keras
 
-from keras_transformer.layers._validation import (
+from keras_transformer.json_config import JsonConfig
+from keras_transformer.layers.positional_embedding import POSITIONS
+from keras_transformer.layers.validation import (
     check_fraction,
     check_positive_float,
     check_positive_int,
 )
-from keras_transformer.layers.positional_embedding import POSITIONS
 
 _SIZES = ("vocabulary_size", "sequence_length", "hidden_dim", "intermediate_dim", "num_heads",
           "num_layers")  # fmt: skip
@@ -31,11 +36,52 @@ def check_stack(config):
         raise ValueError(f"positions must be one of {POSITIONS}; received {config.positions!r}.")
 
 
-def preset(config_class, presets, name, overrides):
-    """`config_class` from the preset `name` with `overrides`."""
-    if name not in presets:
-        raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(presets)}.")
-    return config_class(**{**presets[name], **overrides})
+class PresetConfig(JsonConfig):
+    """Base of the models' configuration dataclasses: `JsonConfig` and one presets API.
+
+    A subclass sets `PRESETS`, `{name: overrides of the defaults}`; `Config.preset(name,
+    **overrides)` is that preset with any field overridden and `Config.preset_names()` lists
+    the names, in the order of the table.
+    """
+
+    PRESETS: ClassVar[dict] = {}
+
+    @classmethod
+    def preset(cls, name, **overrides):
+        """The preset `name` (one of `preset_names()`) with any field overridden; raises
+        ValueError for an unknown name."""
+        if name not in cls.PRESETS:
+            raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(cls.PRESETS)}.")
+        return cls(**{**cls.PRESETS[name], **overrides})
+
+    @classmethod
+    def preset_names(cls):
+        """The preset names, a tuple in the order of `PRESETS` (smallest first)."""
+        return tuple(cls.PRESETS)
+
+
+def block_arguments(config, name, dtype=None):
+    """The keyword arguments of an `EncoderBlock` or `DecoderBlock` of `config` (any model's
+    configuration): its sizes, dropout, activation and normalization, `dtype` (the layers'
+    dtype policy, None: the global one) and the layer `name`."""
+    return dict(
+        num_heads=config.num_heads,
+        intermediate_dim=config.intermediate_dim,
+        dropout=config.dropout,
+        activation=config.activation,
+        normalize_first=config.normalize_first,
+        layer_norm_epsilon=config.layer_norm_epsilon,
+        attention_dropout=config.attention_dropout,
+        dtype=dtype,
+        name=name,
+    )
+
+
+def final_norm(config, name, dtype=None):
+    """The LayerNorm that ends a pre-norm stack of `config`, named `name`."""
+    return keras.layers.LayerNormalization(
+        epsilon=config.layer_norm_epsilon, dtype=dtype, name=name
+    )
 
 
 class ConfigModel(keras.Model):

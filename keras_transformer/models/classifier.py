@@ -2,20 +2,27 @@
 blocks, and its configuration with presets."""
 
 import dataclasses
+from typing import ClassVar
 
 import keras
 from keras import ops
 
 from keras_transformer.constants import PAD_ID
-from keras_transformer.json_config import JsonConfig
 from keras_transformer.layers import EncoderBlock, PositionalEmbedding
 from keras_transformer.layers.dropout import Dropout
 from keras_transformer.layers.pooling import POOLINGS, SequencePooling
-from keras_transformer.models._base import ConfigModel, check_stack, preset
+from keras_transformer.models._base import (
+    ConfigModel,
+    PresetConfig,
+    block_arguments,
+    check_stack,
+    final_norm,
+)
 
 # name -> overrides of the defaults; parameters for an 8000-token vocabulary and 2 classes
-# (`count_classifier_parameters` gives the exact count of any configuration).
-CLASSIFIER_PRESETS = {
+# (`count_classifier_parameters` gives the exact count of any configuration;
+# tests/models/test_presets.py checks each count stated here against the built model).
+_PRESETS = {
     # Minutes on 2 CPU cores. 0.62 M parameters.
     "tiny": dict(num_layers=2, hidden_dim=64, intermediate_dim=256, num_heads=4,
                  sequence_length=64),
@@ -30,7 +37,7 @@ CLASSIFIER_PRESETS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class ClassifierConfig(JsonConfig):
+class ClassifierConfig(PresetConfig):
     """Hyper-parameters of an encoder classifier. The defaults are BERT's arrangement
     (post-norm, GELU, learned positions, pooling the first token); `pooling="mean"`
     averages the real tokens instead.
@@ -73,6 +80,9 @@ class ClassifierConfig(JsonConfig):
     # Segment embeddings for sentence pairs: 0 (single texts) or 2 (text_a, text_b).
     segments: int = 0
 
+    # The presets: `ClassifierConfig.preset(name, **overrides)`, `preset_names()`.
+    PRESETS: ClassVar[dict] = _PRESETS
+
     def __post_init__(self):
         check_stack(self)
         if not isinstance(self.num_classes, int) or self.num_classes < 2:
@@ -84,10 +94,9 @@ class ClassifierConfig(JsonConfig):
         if self.segments not in (0, 2):
             raise ValueError(f"segments must be 0 or 2 (sentence pairs); received {self.segments}.")
 
-    @classmethod
-    def preset(cls, name, **overrides):
-        """A preset (`tiny`, `small`, `bert_base`) with any field overridden."""
-        return preset(cls, CLASSIFIER_PRESETS, name, overrides)
+
+# The presets' older name, the same dict.
+CLASSIFIER_PRESETS = ClassifierConfig.PRESETS
 
 
 def count_classifier_parameters(config):
@@ -151,24 +160,10 @@ class Classifier(ConfigModel):
             )
             embedding_dropout = Dropout(config.dropout, dtype=dtype, name="embedding_dropout")
         blocks = [
-            EncoderBlock(
-                num_heads=config.num_heads,
-                intermediate_dim=config.intermediate_dim,
-                dropout=config.dropout,
-                activation=config.activation,
-                normalize_first=config.normalize_first,
-                layer_norm_epsilon=config.layer_norm_epsilon,
-                attention_dropout=config.attention_dropout,
-                dtype=dtype,
-                name=f"block_{index}",
-            )
+            EncoderBlock(**block_arguments(config, f"block_{index}", dtype))
             for index in range(config.num_layers)
         ]
-        final_norm = None
-        if config.normalize_first:
-            final_norm = keras.layers.LayerNormalization(
-                epsilon=config.layer_norm_epsilon, dtype=dtype, name="final_norm"
-            )
+        norm = final_norm(config, "final_norm", dtype) if config.normalize_first else None
         pooling = SequencePooling(config.pooling, dtype=dtype, name="pooling")
         head_dropout = Dropout(config.dropout, dtype=dtype, name="head_dropout")
         head = keras.layers.Dense(
@@ -186,8 +181,8 @@ class Classifier(ConfigModel):
             x = embedding_dropout(x + segment_embedding(segment_ids))
         for block in blocks:
             x = block(x, padding_mask=padding_mask)
-        if final_norm is not None:
-            x = final_norm(x)
+        if norm is not None:
+            x = norm(x)
         x = pooling(x, padding_mask=padding_mask)
         probabilities = head(head_dropout(x))
         super().__init__(inputs=inputs, outputs=probabilities, name=name, **kwargs)
@@ -197,6 +192,6 @@ class Classifier(ConfigModel):
         self.embedding = embedding
         self.segment_embedding = segment_embedding
         self.blocks = blocks
-        self.final_norm = final_norm
+        self.final_norm = norm
         self.pooling = pooling
         self.head = head

@@ -2,17 +2,24 @@
 cached decoding (`initial_cache`, `decode_step`), and its configuration with presets."""
 
 import dataclasses
+from typing import ClassVar
 
 import keras
 from keras import ops
 
-from keras_transformer.json_config import JsonConfig
 from keras_transformer.layers import DecoderBlock, OutputProjection, PositionalEmbedding
-from keras_transformer.models._base import ConfigModel, check_stack, preset
+from keras_transformer.models._base import (
+    ConfigModel,
+    PresetConfig,
+    block_arguments,
+    check_stack,
+    final_norm,
+)
 
 # name -> overrides of the defaults; parameters for an 8000-token vocabulary, output tied
-# (`count_language_model_parameters` gives the exact count of any configuration).
-LANGUAGE_MODEL_PRESETS = {
+# (`count_language_model_parameters` gives the exact count of any configuration;
+# tests/models/test_presets.py checks each count stated here against the built model).
+_PRESETS = {
     # Minutes on 2 CPU cores. 0.62 M parameters (0.51 M embeddings).
     "tiny": dict(num_layers=2, hidden_dim=64, intermediate_dim=256, num_heads=4,
                  sequence_length=128),
@@ -27,7 +34,7 @@ LANGUAGE_MODEL_PRESETS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class LanguageModelConfig(JsonConfig):
+class LanguageModelConfig(PresetConfig):
     """Hyper-parameters of a decoder-only language model. The defaults are GPT-2's
     arrangement (pre-norm, GELU, learned positions, tied output projection); the paper's is
     `normalize_first=False, activation="relu", positions="sinusoidal"`.
@@ -68,13 +75,15 @@ class LanguageModelConfig(JsonConfig):
     # Output projection = the token embedding matrix transposed.
     tie_output_projection: bool = True
 
+    # The presets: `LanguageModelConfig.preset(name, **overrides)`, `preset_names()`.
+    PRESETS: ClassVar[dict] = _PRESETS
+
     def __post_init__(self):
         check_stack(self)
 
-    @classmethod
-    def preset(cls, name, **overrides):
-        """A preset (`tiny`, `small`, `gpt2_small`) with any field overridden."""
-        return preset(cls, LANGUAGE_MODEL_PRESETS, name, overrides)
+
+# The presets' older name, the same dict.
+LANGUAGE_MODEL_PRESETS = LanguageModelConfig.PRESETS
 
 
 def count_language_model_parameters(config):
@@ -141,24 +150,10 @@ class LanguageModel(ConfigModel):
             name="embedding",
         )
         blocks = [
-            DecoderBlock(
-                num_heads=config.num_heads,
-                intermediate_dim=config.intermediate_dim,
-                dropout=config.dropout,
-                activation=config.activation,
-                normalize_first=config.normalize_first,
-                layer_norm_epsilon=config.layer_norm_epsilon,
-                attention_dropout=config.attention_dropout,
-                dtype=dtype,
-                name=f"block_{index}",
-            )
+            DecoderBlock(**block_arguments(config, f"block_{index}", dtype))
             for index in range(config.num_layers)
         ]
-        final_norm = None
-        if config.normalize_first:
-            final_norm = keras.layers.LayerNormalization(
-                epsilon=config.layer_norm_epsilon, dtype=dtype, name="final_norm"
-            )
+        norm = final_norm(config, "final_norm", dtype) if config.normalize_first else None
         output_projection = None
         if not config.tie_output_projection:
             output_projection = OutputProjection(
@@ -170,8 +165,8 @@ class LanguageModel(ConfigModel):
         x = embedding(token_ids)
         for block in blocks:
             x = block(x)
-        if final_norm is not None:
-            x = final_norm(x)
+        if norm is not None:
+            x = norm(x)
         logits = embedding(x, reverse=True) if output_projection is None else output_projection(x)
         logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
         super().__init__(inputs=token_ids, outputs=logits, name=name, **kwargs)
@@ -180,7 +175,7 @@ class LanguageModel(ConfigModel):
         self._set_config(config, embedding)
         self.embedding = embedding
         self.blocks = blocks
-        self.final_norm = final_norm
+        self.final_norm = norm
         self.output_projection = output_projection
 
     def initial_cache(self, batch_size, max_length):

@@ -1,7 +1,9 @@
 """`Transformer`: the encoder-decoder of Figure 1, a functional `keras.Model` that owns its
-cached decoding (`encode`, `initial_cache`, `decode_step`); `build_transformer(config)`."""
+cached decoding (`encode`, `initial_cache`, `decode_step`); `build_transformer(config)`; and
+its configuration `TransformerConfig` with presets."""
 
-from typing import NamedTuple
+import dataclasses
+from typing import ClassVar, NamedTuple
 
 import keras
 from keras import ops
@@ -13,8 +15,127 @@ from keras_transformer.layers import (
     OutputProjection,
     PositionalEmbedding,
 )
-from keras_transformer.models._base import ConfigModel
-from keras_transformer.models.config import TransformerConfig
+from keras_transformer.layers.validation import check_positive_int
+from keras_transformer.models._base import (
+    ConfigModel,
+    PresetConfig,
+    block_arguments,
+    check_stack,
+    final_norm,
+)
+
+# name -> overrides of the defaults. Parameter counts are for a shared 8000-token vocabulary
+# with the output projection tied (`TransformerConfig.preset(name, vocabulary_size=8000)`);
+# `count_parameters` gives the exact count of any configuration (tests/models/test_presets.py
+# checks each count stated here against the built model).
+_PRESETS = {
+    # Trains on the dates corpus on 2 CPU cores in minutes. 1.26 M params (1.02 M embeddings).
+    "tiny": dict(
+        num_layers=2, hidden_dim=64, intermediate_dim=256, num_heads=4, dropout=0.1,
+        sequence_length=64,
+    ),
+    # The TensorFlow tutorial's model (`num_layers=4, d_model=128, dff=512`). 3.90 M params.
+    "tutorial": dict(
+        num_layers=4, hidden_dim=128, intermediate_dim=512, num_heads=8, dropout=0.1,
+        sequence_length=128,
+    ),
+    # Chosen by `train` for a TSV corpus under 100k pairs. Pre-norm: it takes the high
+    # learning rate of a short warm-up without diverging, as short CPU runs need. 7.58 M params.
+    "small": dict(
+        num_layers=3, hidden_dim=256, intermediate_dim=1024, num_heads=4, dropout=0.1,
+        sequence_length=256, share_embeddings=True, normalize_first=True,
+    ),
+    # Chosen for a TSV corpus of 100k-1M pairs. 13.11 M params.
+    "medium": dict(
+        num_layers=6, hidden_dim=256, intermediate_dim=1024, num_heads=4, dropout=0.1,
+        sequence_length=256, share_embeddings=True, normalize_first=True,
+    ),
+    # The paper's base model, Table 3. 48.2 M params (63.1 M with its 37k vocabulary).
+    "base": dict(
+        num_layers=6, hidden_dim=512, intermediate_dim=2048, num_heads=8, dropout=0.1,
+        sequence_length=256, share_embeddings=True,
+    ),
+    # The paper's big model, Table 3 (dropout 0.3 as for EN-DE). 184.5 M params.
+    "big": dict(
+        num_layers=6, hidden_dim=1024, intermediate_dim=4096, num_heads=16, dropout=0.3,
+        sequence_length=256, share_embeddings=True,
+    ),
+}  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class TransformerConfig(PresetConfig):
+    """Hyper-parameters of an encoder-decoder Transformer.
+
+    The names are the package's one vocabulary, from layer arguments to CLI flags; paper
+    symbols are given once here. Validation runs on construction and raises `ValueError`
+    naming the bad value and the fix.
+
+    Example:
+
+    >>> config = TransformerConfig.preset("tutorial", vocabulary_size=8000)
+    >>> config.num_layers, config.hidden_dim, config.intermediate_dim, config.num_heads
+    (4, 128, 512, 8)
+    >>> TransformerConfig.from_json(config.to_json()) == config
+    True
+    """
+
+    # Source vocabulary size (token ids 0 .. vocabulary_size - 1, 0 = padding).
+    vocabulary_size: int = 8000
+    # Target vocabulary size; None = same as vocabulary_size (required when shared).
+    target_vocabulary_size: int | None = None
+    # Longest source / target sequence in tokens (longer inputs are truncated).
+    sequence_length: int = 256
+    # Model width d_model.
+    hidden_dim: int = 512
+    # Inner width d_ff of the feed-forward networks.
+    intermediate_dim: int = 2048
+    # Attention heads h; must divide hidden_dim.
+    num_heads: int = 8
+    # Encoder blocks and decoder blocks N (each).
+    num_layers: int = 6
+    # Residual and embedding dropout P_drop.
+    dropout: float = 0.1
+    # Dropout on attention weights (0 keeps the fused attention path).
+    attention_dropout: float = 0.0
+    # Feed-forward activation.
+    activation: str = "relu"
+    # Pre-norm when True (adds a final LayerNorm to each stack); the paper is post-norm.
+    normalize_first: bool = False
+    # LayerNorm epsilon.
+    layer_norm_epsilon: float = 1e-6
+    # "sinusoidal" (the paper) or "learned" position encodings.
+    positions: str = "sinusoidal"
+    # One embedding matrix for source and target (a joint vocabulary), as in the paper.
+    share_embeddings: bool = False
+    # Output projection = target embedding matrix transposed, as in the paper.
+    tie_output_projection: bool = True
+
+    # The presets: `TransformerConfig.preset(name, **overrides)`, `preset_names()`.
+    PRESETS: ClassVar[dict] = _PRESETS
+
+    def __post_init__(self):
+        check_stack(self)
+        check_positive_int(self.target_vocabulary_size, "target_vocabulary_size", allow_none=True)
+        if self.share_embeddings and self.target_vocabulary_size not in (
+            None,
+            self.vocabulary_size,
+        ):
+            raise ValueError(
+                "share_embeddings=True needs one joint vocabulary, but vocabulary_size="
+                f"{self.vocabulary_size} and target_vocabulary_size="
+                f"{self.target_vocabulary_size}. Set target_vocabulary_size=None or "
+                "share_embeddings=False."
+            )
+
+    @property
+    def target_vocabulary(self):
+        """The target vocabulary size (vocabulary_size when not set separately)."""
+        return self.target_vocabulary_size or self.vocabulary_size
+
+
+# The presets' older name (`keras_transformer.PRESETS`), the same dict.
+PRESETS = TransformerConfig.PRESETS
 
 
 def build_transformer(config, name="transformer"):
@@ -121,34 +242,23 @@ class Transformer(ConfigModel):
                 name=layer_name,
             )
 
-        def block_arguments(prefix, index):
-            return dict(
-                num_heads=config.num_heads,
-                intermediate_dim=config.intermediate_dim,
-                dropout=config.dropout,
-                activation=config.activation,
-                normalize_first=config.normalize_first,
-                layer_norm_epsilon=config.layer_norm_epsilon,
-                attention_dropout=config.attention_dropout,
-                dtype=dtype,
-                name=f"{prefix}_block_{index}",
-            )
-
         if config.share_embeddings:
             source_embedding = target_embedding = embedding(config.vocabulary_size, "embedding")
         else:
             source_embedding = embedding(config.vocabulary_size, "source_embedding")
             target_embedding = embedding(config.target_vocabulary, "target_embedding")
         encoder_blocks = [
-            EncoderBlock(**block_arguments("encoder", i)) for i in range(config.num_layers)
+            EncoderBlock(**block_arguments(config, f"encoder_block_{i}", dtype))
+            for i in range(config.num_layers)
         ]
         decoder_blocks = [
-            DecoderBlock(**block_arguments("decoder", i)) for i in range(config.num_layers)
+            DecoderBlock(**block_arguments(config, f"decoder_block_{i}", dtype))
+            for i in range(config.num_layers)
         ]
         encoder_norm = decoder_norm = output_projection = None
         if config.normalize_first:
-            encoder_norm = _final_norm(config, "encoder_norm", dtype)
-            decoder_norm = _final_norm(config, "decoder_norm", dtype)
+            encoder_norm = final_norm(config, "encoder_norm", dtype)
+            decoder_norm = final_norm(config, "decoder_norm", dtype)
         if not config.tie_output_projection:
             output_projection = OutputProjection(
                 config.target_vocabulary, dtype=dtype, name="output_projection"
@@ -259,12 +369,6 @@ class Transformer(ConfigModel):
         if return_attention_scores:
             return {"logits": logits, "cache": cache, "cross_attention": cross_scores}
         return logits, cache
-
-
-def _final_norm(config, name, dtype=None):
-    return keras.layers.LayerNormalization(
-        epsilon=config.layer_norm_epsilon, dtype=dtype, name=name
-    )
 
 
 def count_parameters(config):

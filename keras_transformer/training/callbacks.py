@@ -13,7 +13,7 @@ import numpy as np
 
 from keras_transformer.atomic import atomic_path, write_json
 from keras_transformer.data.files import is_gzip, truncation_offset
-from keras_transformer.run import reading
+from keras_transformer.reading import reading
 
 logger = logging.getLogger("keras_transformer")
 

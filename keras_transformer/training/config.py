@@ -6,34 +6,13 @@ from keras_transformer.data.pipeline import PADDINGS
 from keras_transformer.data.tokenizers import DEFAULT_SAMPLE_SIZE, KINDS, SENTENCEPIECE_MODELS
 from keras_transformer.evaluation.scores import BLEU_TOKENIZATIONS
 from keras_transformer.json_config import JsonConfig
-from keras_transformer.layers._validation import (
+from keras_transformer.layers.validation import (
     check_fraction,
     check_non_negative_int,
     check_positive_float,
     check_positive_int,
 )
 from keras_transformer.training.devices import STRATEGIES
-
-TASKS = ("translate", "lm", "classify")
-# The corpus each task trains on when none is given: built in, no download.
-BUILT_IN_CORPORA = {"translate": "dates", "lm": "python-docs", "classify": "date-validity"}
-# The validation scores that may select the kept model, per task (the first is the default).
-SELECTION_METRICS = {
-    "translate": ("chrf", "bleu", "loss"), "lm": ("loss",), "classify": ("accuracy", "loss"),
-}  # fmt: skip
-
-
-# Settings that only one task uses, and their values that mean "not set": given to another
-# task they are refused rather than silently ignored.
-TASK_SETTINGS = {
-    "block_size": ("lm", (None,)),
-    "class_weight": ("classify", (None,)),
-    "bleu_tokenize": ("translate", (None,)),
-    "validation_sample": ("translate", (500,)),  # the field's default
-    "average_last": ("translate", (None, 0, 1)),  # averaging scores decoded translations
-    "batch_tokens": ("translate", (None,)),
-    "padding": ("translate", ("bucketed",)),  # the field's default
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,10 +119,11 @@ class TrainConfig(JsonConfig):
     seed: int = 0
 
     def __post_init__(self):
-        if self.task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}; received {self.task!r}.")
+        from keras_transformer import tasks  # the tasks name the fields they own
+
+        task = tasks.get(self.task)  # ValueError naming the tasks for an unknown one
         if self.corpus is None:
-            object.__setattr__(self, "corpus", BUILT_IN_CORPORA[self.task])
+            object.__setattr__(self, "corpus", task.built_in_corpus)
         if isinstance(self.corpus, list):
             object.__setattr__(self, "corpus", tuple(self.corpus))
         if isinstance(self.corpus, tuple) and len(self.corpus) == 1:
@@ -175,7 +155,7 @@ class TrainConfig(JsonConfig):
                 raise ValueError(
                     f"{name} must be one of {allowed}; received {getattr(self, name)!r}."
                 )
-        allowed = SELECTION_METRICS[self.task]
+        allowed = task.selection_metrics
         if self.selection_metric is None:
             object.__setattr__(self, "selection_metric", allowed[0])
         elif self.selection_metric not in allowed:
@@ -198,13 +178,15 @@ class TrainConfig(JsonConfig):
             raise ValueError(
                 f"class_weight must be None or 'balanced'; received {self.class_weight!r}."
             )
-        for name, (task, unset) in TASK_SETTINGS.items():
-            if getattr(self, name) not in unset and self.task != task:
-                flag = "--" + name.replace("_", "-")
-                raise ValueError(
-                    f"{name} is a setting of task {task!r}; this run's task is {self.task!r}. "
-                    f"Drop {name} ({flag}), or train with task={task!r} (CLI: --task {task})."
-                )
+        for owner in tasks.all_tasks():
+            for name, unset in owner.settings.items():
+                if getattr(self, name) not in unset and owner is not task:
+                    flag = "--" + name.replace("_", "-")
+                    raise ValueError(
+                        f"{name} is a setting of task {owner.name!r}; this run's task is "
+                        f"{self.task!r}. Drop {name} ({flag}), or train with "
+                        f"task={owner.name!r} (CLI: --task {owner.name})."
+                    )
         check_fraction(self.label_smoothing, "label_smoothing", allow_none=True)
         check_positive_float(self.learning_rate_scale, "learning_rate_scale", allow_none=True)
         check_positive_float(self.clipnorm, "clipnorm", allow_none=True)

@@ -5,7 +5,7 @@ from keras import ops
 
 from keras_transformer.backend import fused, replicas_in_sync, sum_over_replicas
 from keras_transformer.constants import PAD_ID
-from keras_transformer.layers._validation import check_fraction
+from keras_transformer.layers.validation import check_fraction
 from keras_transformer.training.metrics import token_weights
 
 

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_transformer.layers._validation import check_positive_float
+from keras_transformer.layers.validation import check_positive_float
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")

@@ -15,7 +15,7 @@ import numpy as np
 
 from keras_transformer.atomic import atomic_path, write_json
 from keras_transformer.evaluation.scores import corpus_scores, group_references
-from keras_transformer.run import reading
+from keras_transformer.reading import reading
 
 logger = logging.getLogger("keras_transformer")
 
@@ -36,7 +36,8 @@ class ValidationScores(keras.callbacks.Callback):
     Args:
         pairs: validation `(source, target)` pairs.
         source_tokenizer, target_tokenizer: the run's tokenizers.
-        directory: where `best.weights.h5` and `best.json` go.
+        directory: where `best.weights.h5` and `best.json` go; None keeps nothing (the
+            scores are only logged, as `tune`'s trials need).
         metric: `"chrf"`, `"bleu"` (decoded), or a validation metric in the epoch's logs:
             `"loss"` (val_loss, lower is better), `"accuracy"` (val_accuracy).
         sample_size: int. Validation sources decoded; 0 decodes none (metric must be loss).
@@ -50,19 +51,21 @@ class ValidationScores(keras.callbacks.Callback):
         sources, references = group_references(pairs)
         self.sources, self.references = sources[:sample_size], references[:sample_size]
         self.source_tokenizer, self.target_tokenizer = source_tokenizer, target_tokenizer
-        self.directory = pathlib.Path(directory)
+        self.directory = None if directory is None else pathlib.Path(directory)
         self.metric = metric if self.sources or metric in _LOGGED else "loss"
         self.patience = patience
         self.bleu_tokenize = bleu_tokenize
         self.seconds = 0.0  # of the last epoch's decoding
         self._translator = None
-        state_file = self.directory / "best.json"
-        state = json.loads(state_file.read_text()) if state_file.exists() else {}
+        state_file = None if directory is None else self.directory / "best.json"
+        state = json.loads(state_file.read_text()) if state_file and state_file.exists() else {}
         self.best_score = state.get("score")
         self.best_epoch = state.get("epoch")
 
     @property
     def best_weights(self):
+        if self.directory is None:
+            return None
         path = self.directory / BEST_WEIGHTS
         return path if path.exists() else None
 
@@ -96,6 +99,8 @@ class ValidationScores(keras.callbacks.Callback):
             return
         if self.better(score, self.best_score):
             self.best_score, self.best_epoch = float(score), epoch + 1
+            if self.directory is None:
+                return
             self.directory.mkdir(parents=True, exist_ok=True)
             with atomic_path(self.directory / BEST_WEIGHTS) as temporary:
                 self.model.save_weights(temporary, overwrite=True)

@@ -13,14 +13,11 @@ import pathlib
 import keras
 import tensorflow as tf
 
+from keras_transformer import tasks
 from keras_transformer.data.files import is_gzip, truncation_offset
-from keras_transformer.data.pipeline import (
-    make_dataset,
-)
-from keras_transformer.models import build_transformer
 from keras_transformer.plots import plot_training_curves
-from keras_transformer.run import Run, reading
-from keras_transformer.training import defaults
+from keras_transformer.reading import reading
+from keras_transformer.run import Run
 from keras_transformer.training.callbacks import (
     EpochRandomness,
     EstimatedProgbar,
@@ -35,17 +32,9 @@ from keras_transformer.training.devices import (
     precision_policy,
     release_free_memory,
 )
-from keras_transformer.training.losses import MaskedSparseCategoricalCrossentropy
-from keras_transformer.training.metrics import MaskedAccuracy
 from keras_transformer.training.multiworker import input_shard, worker_identity
-from keras_transformer.training.preparation import (
-    pairs_per_token_batch,
-    prepare_data,
-    some_pairs,
-)
-from keras_transformer.training.schedules import TransformerSchedule
-from keras_transformer.training.selection import TrainingClock, ValidationScores, average_weights
-from keras_transformer.training.tasks import TASK_OBJECTS
+from keras_transformer.training.optimizer import make_optimizer
+from keras_transformer.training.selection import TrainingClock, average_weights
 
 logger = logging.getLogger("keras_transformer")
 
@@ -65,38 +54,14 @@ class TrainResult:
     kept: str = "last"  # the weights in model.keras: "last", "best epoch N" or "average of N"
 
 
-def make_optimizer(model_config, train_config):
-    """The paper's optimizer: Adam(0.9, 0.98, 1e-9) on the warm-up schedule for the model's
-    width; with `accumulate_gradients` K > 1, Adam averages K batches' gradients per update
-    (Keras's gradient accumulation) and the schedule counts updates."""
-    scale = train_config.learning_rate_scale
-    accumulate = train_config.accumulate_gradients
-    schedule = TransformerSchedule(
-        model_config.hidden_dim,
-        train_config.warmup_steps or 4000,  # unset only when called before `resolve`
-        1.0 if scale is None else scale,
-        steps_per_update=accumulate,
-    )
-    return keras.optimizers.Adam(
-        schedule,
-        beta_1=0.9,
-        beta_2=0.98,
-        epsilon=1e-9,
-        global_clipnorm=train_config.clipnorm,
-        gradient_accumulation_steps=accumulate if accumulate > 1 else None,
-    )
+__all__ = ["TrainResult", "compile_model", "make_optimizer", "train"]
 
 
 def compile_model(model, model_config, train_config):
-    """Compiles with the paper's recipe: `make_optimizer`, label-smoothed masked
-    cross-entropy, masked token accuracy."""
-    model.compile(
-        optimizer=make_optimizer(model_config, train_config),
-        loss=MaskedSparseCategoricalCrossentropy(defaults.label_smoothing(train_config)),
-        metrics=[MaskedAccuracy()],
-        jit_compile=train_config.jit_compile,
-    )
-    return model
+    """Compiles with the paper's recipe for the task of `train_config` (`Task.compile`):
+    `make_optimizer` and the task's loss and metrics (translation: label-smoothed masked
+    cross-entropy, masked token accuracy)."""
+    return tasks.get(train_config.task).compile(model, model_config, train_config)
 
 
 def _prepare_run(model_config, train_config, overwrite, model_overrides=None):
@@ -113,15 +78,17 @@ def _prepare_run(model_config, train_config, overwrite, model_overrides=None):
         )
         logger.info("Resuming the unfinished run in %s.", run.directory)
         return run
-    if train_config.task == "translate":
-        data = prepare_data(train_config, model_config, model_overrides)
-        release_free_memory()
-        run.prepare(data.model_config, data.train_config, data.source, data.target, data.splits)
-        return run
-    data = TASK_OBJECTS[train_config.task].prepare(train_config, model_config, model_overrides)
-    run.prepare(data.model_config, data.train_config, data.tokenizer, None, data.splits,
-                labels=data.labels)  # fmt: skip
+    prepare_run(run, train_config, model_config, model_overrides)
     return run
+
+
+def prepare_run(run, train_config, model_config=None, model_overrides=None):
+    """Prepares `run` for the task of `train_config` (`Task.prepare`: the corpus read and
+    split, the settings chosen, the tokenizers learnt) and writes it."""
+    data = tasks.get(train_config.task).prepare(train_config, model_config, model_overrides)
+    release_free_memory()
+    run.prepare(data.model_config, data.train_config, data.source, data.target, data.splits,
+                labels=data.labels)  # fmt: skip
 
 
 def train(model_config, train_config, overwrite=False, callbacks=(), verbose="auto",
@@ -163,41 +130,22 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
         train_config = train_config.replace(out=str(worker_dir))
     run = _prepare_run(model_config, train_config, overwrite, model_overrides)
     run_dir, model_config, train_config = run.directory, run.model_config, run.train_config
-    task, splits = TASK_OBJECTS.get(run.task), run.splits
-    if task is not None and train_config.strategy == "multiworker":
-        raise ValueError(
-            f"--strategy multiworker trains translation runs only; task {run.task!r} trains on "
-            "one machine (--strategy auto mirrors over its GPUs)."
-        )
+    task, splits = tasks.of(run), run.splits
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision_policy(train_config.mixed_precision))
     try:
         keras.utils.set_random_seed(train_config.seed)
         # The epoch the input pipeline reads when a pass starts (`EpochRandomness` sets it).
         epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        fit_options = {}
-        if task is None:
-            train_data, validation_data = _translation_data(run, strategy, epoch)
-            with strategy.scope():
-                model = compile_model(build_transformer(model_config), model_config, train_config)
-        else:
-            train_data, validation_data, fit_options = task.datasets(run, epoch=epoch)
-            if train_config.steps_per_epoch:
-                train_data = train_data.repeat()
-            with strategy.scope():
-                model = task.compile(task.build(model_config), model_config, train_config)
+        train_data, validation_data, fit_options = task.datasets(
+            run, epoch=epoch, shard=input_shard(strategy)
+        )
+        with strategy.scope():
+            model = task.compile(task.build(model_config), model_config, train_config)
         checkpoints = GoodCheckpoint(run.checkpoints)
         history = HistoryFile(run.history)
-        selection = ValidationScores(
-            splits.validation if task is None else (),
-            run.source_tokenizer,
-            run.target_tokenizer if task is None else None,
-            run.checkpoints,
-            metric=train_config.selection_metric,
-            sample_size=train_config.validation_sample if is_chief else 0,
-            patience=train_config.early_stopping_patience,
-            bleu_tokenize=train_config.bleu_tokenize,
-        )
+        sample_size = train_config.validation_sample if is_chief else 0
+        selection = task.selection(run, train_config, sample_size)
         accounting = RunAccounting(run.accounting, clock)
         timer = TrainingClock(
             train_config.time_budget, train_config.budget_clock, clock, accounting.previous,
@@ -213,17 +161,14 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
             history,
             keras.callbacks.TensorBoard(str(run.logs), profile_batch=0),
         ]
-        if task is not None:  # first: their logs reach the selection and the history
-            run_callbacks[:0] = task.callbacks(train_config)
+        # First: the task's logs reach the selection and the history.
+        run_callbacks[:0] = task.callbacks(train_config)
         watch = None
         if splits.streamed:
             watch = InputWatch(splits.train.fingerprints)
             run_callbacks.append(watch)
             if not train_config.steps_per_epoch:
-                estimate = _estimated_batches(
-                    splits, run.source_tokenizer, run.target_tokenizer,
-                    model_config.sequence_length, train_config,
-                )  # fmt: skip
+                estimate = task.estimated_batches(run, train_config)
                 logger.info("An epoch is one pass over the training split: about %d batches.",
                             estimate)  # fmt: skip
                 run_callbacks.append(EstimatedProgbar(estimate))
@@ -294,29 +239,6 @@ def train(model_config, train_config, overwrite=False, callbacks=(), verbose="au
     return TrainResult(run_dir, status, epochs, seconds, metrics, kept)
 
 
-def _translation_data(run, strategy, epoch):
-    """The training and validation datasets of a translation run."""
-    train_config, splits = run.train_config, run.splits
-    source, target = run.source_tokenizer, run.target_tokenizer
-    batching = dict(
-        batch_size=train_config.batch_size,
-        batch_tokens=train_config.batch_tokens,
-        seed=train_config.seed,
-        padding=train_config.padding,
-    )
-    length = run.model_config.sequence_length
-    train_data = make_dataset(
-        splits.train, source, target, length, shuffle=True, shard=input_shard(strategy),
-        epoch=epoch, repeat=bool(train_config.steps_per_epoch), **batching,
-    )  # fmt: skip
-    validation_data = None
-    if splits.validation:
-        validation_data = make_dataset(
-            splits.validation, source, target, length, shuffle=False, **batching
-        )
-    return train_data, validation_data
-
-
 def _validation_steps(validation_data, validation, train_config):
     """Batches in a validation pass: the dataset's count, else estimated from the split's
     size and the batch size; None when neither is known."""
@@ -328,15 +250,6 @@ def _validation_steps(validation_data, validation, train_config):
     if validation and train_config.batch_size:
         return math.ceil(len(validation) / train_config.batch_size)
     return None
-
-
-def _estimated_batches(splits, source, target, length, train_config):
-    """Batches in one pass over a streamed training split, from its pair count."""
-    per_batch = train_config.batch_size
-    if train_config.batch_tokens:
-        pairs = some_pairs(splits) or splits.validation[:2000]
-        per_batch = pairs_per_token_batch(pairs, source, target, length, train_config.batch_tokens)
-    return max(1, math.ceil(len(splits.train) / per_batch))
 
 
 def _describe_data_loss(stream, error):

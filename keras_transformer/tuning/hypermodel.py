@@ -3,10 +3,9 @@ Transformer, a language model, a classifier) with the training recipe."""
 
 import keras_tuner
 
-from keras_transformer.data.pipeline import make_dataset
-from keras_transformer.models import TransformerConfig, build_transformer
-from keras_transformer.training import TrainConfig, compile_model
-from keras_transformer.training.tasks import TASK_OBJECTS
+from keras_transformer import tasks
+from keras_transformer.models import TransformerConfig
+from keras_transformer.training import TrainConfig
 from keras_transformer.tuning.space import MODEL_NAMES, TRAINING_NAMES, heads_for, parse_space
 
 
@@ -42,7 +41,7 @@ class TransformerHyperModel(keras_tuner.HyperModel):
         self.base_config = base_config or TransformerConfig.preset("tiny")
         self.train_config = train_config or TrainConfig()
         self.run = run
-        self.task = TASK_OBJECTS.get(self.train_config.task)  # None: translation
+        self.task = tasks.get(self.train_config.task)
 
     def sample(self, hp):
         """The `(TransformerConfig, TrainConfig)` of the values `hp` holds (or draws)."""
@@ -77,38 +76,25 @@ class TransformerHyperModel(keras_tuner.HyperModel):
 
     def build(self, hp):
         model_config, train_config = self.sample(hp)
-        if self.task is not None:
-            return self.task.compile(self.task.build(model_config), model_config, train_config)
-        return compile_model(build_transformer(model_config), model_config, train_config)
+        return self.task.compile(self.task.build(model_config), model_config, train_config)
 
     def fit(self, hp, model, *args, **kwargs):
+        """Fits a trial on the run's datasets (`Task.datasets`) with the task's callbacks and
+        its validation scores in the logs (translation: the decoded sample's val_chrf and
+        val_bleu), so any of the task's objectives can be read."""
         if self.run is None:
             raise ValueError("TransformerHyperModel.fit needs `run`, a prepared Run.")
-        model_config, train_config = self.sample(hp)
+        _, train_config = self.sample(hp)
         kwargs.setdefault("steps_per_epoch", train_config.steps_per_epoch)
         kwargs.setdefault("shuffle", False)
-        if self.task is not None:
-            train_data, validation_data, options = self.task.datasets(self.run, train_config)
-            if train_config.steps_per_epoch:
-                train_data = train_data.repeat()
-            callbacks = [*self.task.callbacks(train_config), *kwargs.pop("callbacks", [])]
-            return model.fit(train_data, *args, validation_data=validation_data,
-                             callbacks=callbacks, **options, **kwargs)  # fmt: skip
-        splits = self.run.splits
-        source, target = self.run.source_tokenizer, self.run.target_tokenizer
-
-        def dataset(pairs, shuffle):
-            return make_dataset(
-                pairs, source, target, model_config.sequence_length, train_config.batch_size,
-                shuffle=shuffle, seed=train_config.seed, padding=train_config.padding,
-            )  # fmt: skip
-
-        train_data = dataset(splits.train, True)
-        if train_config.steps_per_epoch:
-            train_data = train_data.repeat()
-        return model.fit(
-            train_data, *args, validation_data=dataset(splits.validation, False), **kwargs
-        )
+        train_data, validation_data, options = self.task.datasets(self.run, train_config)
+        scores = self.task.selection(
+            self.run, train_config.replace(early_stopping_patience=0),
+            train_config.validation_sample, keep=False,
+        )  # fmt: skip
+        callbacks = [*self.task.callbacks(train_config), scores, *kwargs.pop("callbacks", [])]
+        return model.fit(train_data, *args, validation_data=validation_data,
+                         callbacks=callbacks, **options, **kwargs)  # fmt: skip
 
 
 def heads_name(hidden_dim):

@@ -18,18 +18,17 @@ import keras
 import keras_tuner
 import tensorflow as tf
 
+from keras_transformer import tasks
 from keras_transformer.atomic import write_json, write_text
-from keras_transformer.layers._validation import check_positive_int
-from keras_transformer.run import MODEL_CONFIGS, Run
+from keras_transformer.layers.validation import check_positive_int
+from keras_transformer.run import Run
 from keras_transformer.training.devices import choose_strategy
-from keras_transformer.training.preparation import prepare_data
-from keras_transformer.training.tasks import TASK_OBJECTS
+from keras_transformer.training.trainer import prepare_run
 from keras_transformer.tuning.hypermodel import TransformerHyperModel
 from keras_transformer.tuning.space import (
     MAXIMIZED,
     MODEL_NAMES,
     OBJECTIVE_NAMES,
-    TASK_OBJECTIVES,
     TRAINING_NAMES,
     TUNER_NAMES,
     parse_space,
@@ -81,10 +80,11 @@ def tune(
         space: search-space spec (see `parse_space`).
         base_config: the task's model configuration of everything not searched. Defaults to
             its `tiny` preset.
-        objective: `"val_masked_accuracy"`, `"val_accuracy"` (maximized) or `"val_loss"`
-            (minimized), among the task's (`TASK_OBJECTIVES`). None: the task's default,
-            val_masked_accuracy (translate), val_loss (lm: the log of the validation
-            perplexity), val_accuracy (classify).
+        objective: one of the task's `Task.objectives` (`"val_loss"` is minimized, the
+            others maximized). None: the task's own selection score, the default first:
+            val_chrf (translate: the chrF of the decoded validation sample, as `train`
+            keeps), val_loss (lm: the log of the validation perplexity), val_accuracy
+            (classify).
         hyperband_max_epochs: Hyperband's `max_epochs`. Defaults to `train_config.epochs`.
         callbacks: extra Keras callbacks for every trial.
         verbose: keras-tuner verbosity.
@@ -95,16 +95,16 @@ def tune(
     """
     if tuner not in TUNERS:
         raise ValueError(f"tuner must be one of {sorted(TUNERS)}; received {tuner!r}.")
-    task = train_config.task
-    objective = objective or TASK_OBJECTIVES[task][0]
-    if objective not in TASK_OBJECTIVES[task]:
+    task = tasks.get(train_config.task)
+    objective = objective or task.objectives[0]
+    if objective not in task.objectives:
         raise ValueError(
-            f"objective must be one of {TASK_OBJECTIVES[task]} for task {task!r}; received "
+            f"objective must be one of {task.objectives} for task {task.name!r}; received "
             f"{objective!r}."
         )
     check_positive_int(max_trials, "max_trials")
     space = parse_space(space)  # fails before any data is loaded or model trained
-    base_config = base_config or MODEL_CONFIGS[task].preset("tiny")
+    base_config = base_config or task.config_class.preset("tiny")
     out = pathlib.Path(train_config.out)
     # The search's data (splits, tokenizers, settings) is a prepared run in `out`: a resumed
     # search trains on the same data without learning the tokenizers again. A directory of
@@ -112,13 +112,8 @@ def tune(
     run = Run.create(out)
     if run.prepared:
         run.check_resumable(base_config, train_config)
-    elif task == "translate":
-        data = prepare_data(train_config, base_config)
-        run.prepare(data.model_config, data.train_config, data.source, data.target, data.splits)
     else:
-        data = TASK_OBJECTS[task].prepare(train_config, base_config)
-        run.prepare(data.model_config, data.train_config, data.tokenizer, None, data.splits,
-                    labels=data.labels)  # fmt: skip
+        prepare_run(run, train_config, base_config)
     splits = run.splits
     if not splits.validation:
         raise ValueError("Tuning needs a validation split; raise --validation-size/fraction.")
@@ -194,13 +189,14 @@ def format_trials(trials, objective):
     return "\n".join(lines) + "\n"
 
 
-def train_command(result, corpus, task="translate"):
-    """The `keras-transformer train` command that trains the winner."""
+def train_command(result, corpus, task=None):
+    """The `keras-transformer train` command that trains the winner (`task`: its name; None:
+    the default task)."""
     training = json.loads(result.best_training.read_text())
     flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in training.items())
     if not isinstance(corpus, str):
         corpus = " ".join(shlex.quote(c) for c in corpus)
-    task_flag = "" if task == "translate" else f"--task {task} "
+    task_flag = "" if task in (None, tasks.default().name) else f"--task {task} "
     return (
         f"keras-transformer train {task_flag}--corpus {corpus} --config {result.best_config} "
         f"{flags}"

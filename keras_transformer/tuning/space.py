@@ -25,15 +25,12 @@ MODEL_NAMES = (
 TRAINING_NAMES = ("label_smoothing", "warmup_steps", "learning_rate_scale", "batch_size")
 # The keras-tuner algorithms and the objectives `tune` offers.
 TUNER_NAMES = ("random", "bayesian", "hyperband")
-OBJECTIVE_NAMES = ("val_masked_accuracy", "val_accuracy", "val_loss")
-MAXIMIZED = ("val_masked_accuracy", "val_accuracy")
-# Each task's objectives, its default first (a language model's val_loss is the log of its
-# validation perplexity).
-TASK_OBJECTIVES = {
-    "translate": ("val_masked_accuracy", "val_loss"),
-    "lm": ("val_loss", "val_masked_accuracy"),
-    "classify": ("val_accuracy", "val_loss"),
-}
+# Every task's objectives (`Task.objectives`, its default first: translation's validation
+# chrF, a language model's val_loss, the log of its validation perplexity, a classifier's
+# val_accuracy); all but the losses are maximized.
+OBJECTIVE_NAMES = ("val_chrf", "val_bleu", "val_masked_accuracy", "val_accuracy", "val_loss")
+MINIMIZED = ("val_loss",)
+MAXIMIZED = tuple(name for name in OBJECTIVE_NAMES if name not in MINIMIZED)
 # The most candidates a range may span (a tiny step would loop for minutes).
 MAX_RANGE_VALUES = 100_000
 

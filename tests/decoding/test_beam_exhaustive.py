@@ -1,13 +1,17 @@
 """Beam search against exhaustive search, on a toy model whose logits are a lookup table
-indexed by the prefix (7 ids, a few steps), so every hypothesis can be enumerated."""
+indexed by the prefix (7 ids, a few steps), so every hypothesis can be enumerated.
+
+Written with `keras.ops`: tests/test_backends.py runs this file under JAX and PyTorch too."""
 
 import itertools
 
+import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
-from keras_transformer.data.tokenizers import END_ID, PAD_ID, START_ID
+from keras_transformer.constants import END_ID, PAD_ID, START_ID
+from keras_transformer.decoding.compiled import compile_search
 from keras_transformer.decoding.search import decode
 
 VOCABULARY = 7  # 0-3 reserved ([PAD], [UNK], [START], [END]), then 4, 5, 6
@@ -30,22 +34,24 @@ class TableModel:
     when run eagerly)."""
 
     def __init__(self, table):
-        self.table = tf.constant(table, tf.float32)  # (sentences, VOCABULARY**STEPS, V)
+        self.prefixes = table.shape[1]  # VOCABULARY**STEPS
+        # (sentences * prefixes, VOCABULARY): row `sentence * prefixes + code`.
+        self.table = ops.convert_to_tensor(np.reshape(table, (-1, VOCABULARY)), "float32")
         self.steps = 0
 
 
 def table_step(model, source_ids, length, repeat=1):
     """The step maker of `TableModel` (as `decoding.steps.cached_step` is for a Transformer):
     the sentence of each row stays in the closure, the cache is the prefix code `(rows, 1)`."""
-    sentences = tf.repeat(source_ids[:, :1] - 4, repeat, axis=0)
+    sentences = ops.repeat(source_ids[:, :1] - 4, repeat, axis=0)
 
     def step_fn(tokens, index, code):
         model.steps += 1
         code = code * VOCABULARY + tokens  # (rows, 1)
-        rows = tf.concat([sentences, code % model.table.shape[1]], axis=1)
-        return tf.gather_nd(model.table, rows)[:, None, :], code
+        rows = sentences[:, 0] * model.prefixes + code[:, 0] % model.prefixes
+        return ops.take(model.table, rows, axis=0)[:, None, :], code
 
-    return step_fn, tf.zeros_like(sentences)
+    return step_fn, ops.zeros_like(sentences)
 
 
 def _log_probs(logits, step, min_length):
@@ -100,18 +106,29 @@ def _sources(lengths):
     """One source row per sentence, `lengths[s]` tokens, padded to the longest."""
     width = max(lengths)
     rows = [[4 + s] + [4] * (n - 1) + [PAD_ID] * (width - n) for s, n in enumerate(lengths)]
-    return tf.constant(rows, tf.int32)
+    return ops.convert_to_tensor(np.array(rows, "int32"))
+
+
+def _compiled(function, jit=True):
+    """`function` compiled for the backend; under TensorFlow for inputs of any width (the
+    loop length then a tensor that XLA resolves), as `Translator` compiles its search."""
+    signature = None
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        signature = [tf.TensorSpec([None, None], tf.int32)]
+    return compile_search(function, jit, input_signature=signature)
+
+
+def _numpy(result):
+    return ops.convert_to_numpy(result.ids), ops.convert_to_numpy(result.scores)
 
 
 def _search(parts, sources, jit=True, **kwargs):
     def search(ids):
         return decode(table_step, parts, ids, STEPS, strategy="beam", **kwargs)
 
-    function = tf.function(
-        search, input_signature=[tf.TensorSpec([None, None], tf.int32)], jit_compile=jit
-    )
-    result = function(sources)
-    return result.ids.numpy(), result.scores.numpy()
+    return _numpy(_compiled(search, jit)(sources))
 
 
 def _trim(row):
@@ -164,9 +181,9 @@ def test_narrow_beams_return_real_hypotheses_with_their_scores(seed, beam_width)
 def test_width_one_without_length_penalty_is_greedy(seed):
     parts, sources = TableModel(_random_table(seed)), _sources(LENGTHS)
     tokens, scores = _search(parts, sources, beam_width=1, alpha=0.0, **RELATIVE)
-    greedy = tf.function(lambda ids: decode(table_step, parts, ids, STEPS, **RELATIVE))(sources)
-    np.testing.assert_array_equal(tokens, greedy.ids.numpy())
-    np.testing.assert_allclose(scores, greedy.scores.numpy(), atol=1e-5)
+    greedy = _compiled(lambda ids: decode(table_step, parts, ids, STEPS, **RELATIVE))(sources)
+    np.testing.assert_array_equal(tokens, ops.convert_to_numpy(greedy.ids))
+    np.testing.assert_allclose(scores, ops.convert_to_numpy(greedy.scores), atol=1e-5)
 
 
 def _table(probabilities, default):
@@ -198,13 +215,14 @@ def test_search_goes_on_while_a_longer_hypothesis_can_still_win():
     source = _sources([1])
     for alpha, expected in ((1.0, [4, 4, 4, END_ID]), (0.0, [END_ID])):
         parts = TableModel(table)
-        result = decode(table_step, parts, source, STEPS, strategy="beam", beam_width=1,
-                        alpha=alpha)  # fmt: skip  # eager
-        tokens, scores = result.ids, result.scores
-        assert _trim(tokens.numpy()[0]) == expected
-        assert _exhaustive(table, 0, STEPS, alpha) == (expected, pytest.approx(scores.numpy()[0]))
-        # alpha=0: the alive [4] (0.48) can never beat [END] (0.5): one step only.
-        assert parts.steps == (4 if alpha else 1)
+        tokens, scores = _numpy(decode(table_step, parts, source, STEPS, strategy="beam",
+                                       beam_width=1, alpha=alpha))  # fmt: skip  # eager
+        assert _trim(tokens[0]) == expected
+        assert _exhaustive(table, 0, STEPS, alpha) == (expected, pytest.approx(scores[0]))
+        # alpha=0: the alive [4] (0.48) can never beat [END] (0.5): one step only. (Eager
+        # loops call the step function once a step; JAX traces its loop's body once.)
+        if keras.backend.backend() != "jax":
+            assert parts.steps == (4 if alpha else 1)
 
 
 def test_a_finished_hypothesis_beats_unfinished_ones_at_the_limit():

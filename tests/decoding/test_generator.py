@@ -91,3 +91,19 @@ def test_perplexity_and_bits_per_character_of_the_held_out_text(generator):
     untrained = LanguageModel(generator.model.config)
     worse = language_model_scores(untrained, data, generator.tokenizer)
     assert worse["perplexity"] > scores["perplexity"]
+
+
+def test_generate_takes_decoding_options_and_the_older_arguments(generator):
+    from keras_transformer.decoding import DecodingOptions
+
+    prompts = ["The ", "Called when"]
+    options = DecodingOptions(strategy="greedy", max_new_tokens=8, min_length=4)
+    expected = generator.generate(prompts, options)
+    assert generator.generate(prompts, max_new_tokens=8, min_length=4) == expected  # greedy
+    assert generator.generate(prompts, options.replace(min_length=0), min_length=4) == expected
+    with pytest.warns(DeprecationWarning, match="deprecated"):
+        assert generator.generate(prompts, 8, "greedy", min_length=4) == expected
+    with pytest.raises(TypeError, match="max_new_tokens twice"):
+        generator.generate(prompts, 8, max_new_tokens=8)
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        generator.generate(prompts, DecodingOptions(strategy="greedy", max_new_tokens=0))

@@ -1,10 +1,13 @@
-"""Repeated n-grams are forbidden when asked: a toy model that prefers a loop cannot loop."""
+"""Repeated n-grams are forbidden when asked: a toy model that prefers a loop cannot loop.
+
+Written with `keras.ops`: tests/test_backends.py runs this file under JAX and PyTorch too."""
 
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
 from keras_transformer.constants import END_ID, PAD_ID
+from keras_transformer.decoding.compiled import compile_search
 from keras_transformer.decoding.search import decode
 
 VOCABULARY = 9
@@ -14,16 +17,17 @@ LENGTH = 12
 def looping_step(model, source_ids, length, repeat=1):
     """A toy step maker (no model): whatever came before, the logits prefer 4 then 5
     alternately (a two-token loop), then the other ids, [END] least."""
-    rows = tf.shape(source_ids)[0] * repeat
+    rows = source_ids.shape[0] * repeat
 
     def step_fn(tokens, index, cache):
         preferred = 4 + index % 2
-        logits = -tf.cast(tf.range(VOCABULARY), tf.float32)  # 4, 5, 6, ... in that order
-        logits = tf.where(tf.range(VOCABULARY) == preferred, 10.0, logits)
-        logits = tf.where(tf.range(VOCABULARY) == END_ID, -20.0, logits)
-        return tf.tile(logits[None, None, :], [rows, 1, 1]), cache
+        ids = ops.arange(VOCABULARY, dtype="int32")
+        logits = -ops.cast(ids, "float32")  # 4, 5, 6, ... in that order
+        logits = ops.where(ids == preferred, 10.0, logits)
+        logits = ops.where(ids == END_ID, -20.0, logits)
+        return ops.tile(logits[None, None, :], (rows, 1, 1)), cache
 
-    return step_fn, tf.zeros([rows, 1], tf.int32)
+    return step_fn, ops.zeros((rows, 1), "int32")
 
 
 def _ngrams(row, size):
@@ -41,13 +45,12 @@ SEARCHES = {
 @pytest.mark.parametrize("strategy", sorted(SEARCHES))
 @pytest.mark.parametrize("size", [1, 2, 3, 4])
 def test_no_ngram_of_the_size_repeats(strategy, size):
-    ids = tf.constant([[5, 6, 7, 0], [5, 6, 7, 8]], tf.int32)
+    ids = ops.convert_to_tensor(np.array([[5, 6, 7, 0], [5, 6, 7, 8]], "int32"))
 
-    @tf.function(jit_compile=True)
     def search(ids):
         return SEARCHES[strategy](ids, max_length_a=1.0, max_length_b=4, no_repeat_ngram_size=size)
 
-    for row in search(ids).ids.numpy():
+    for row in ops.convert_to_numpy(compile_search(search, jit_compile=True)(ids).ids):
         ngrams = _ngrams(row, size)
         assert len(ngrams) == len(set(ngrams)), row
         assert len([t for t in row if t != PAD_ID]) >= min(size + 2, 6)  # it kept going
@@ -55,8 +58,8 @@ def test_no_ngram_of_the_size_repeats(strategy, size):
 
 @pytest.mark.parametrize("strategy", sorted(SEARCHES))
 def test_without_the_ban_the_toy_model_loops(strategy):
-    ids = tf.constant([[5, 6, 7, 8]], tf.int32)
-    row = SEARCHES[strategy](ids, max_length_a=1.0, max_length_b=4).ids.numpy()[0]
+    ids = ops.convert_to_tensor(np.array([[5, 6, 7, 8]], "int32"))
+    row = ops.convert_to_numpy(SEARCHES[strategy](ids, max_length_a=1.0, max_length_b=4).ids)[0]
     np.testing.assert_array_equal(row[:8], [4, 5] * 4)
 
 

@@ -45,3 +45,13 @@ def test_top_k_beyond_the_vocabulary_is_refused(translator):
         len(translator.translate(["ab"], kt.DecodingOptions(strategy="sample", top_k=vocabulary)))
         == 1
     )
+
+
+def test_decoding_options_are_one_class_wherever_imported():
+    from keras_transformer.decoding import options, translator
+
+    assert kt.DecodingOptions is translator.DecodingOptions is options.DecodingOptions
+    assert kt.DecodingOptions() == options.TRANSLATION_DEFAULTS
+    assert options.GENERATION_DEFAULTS.describe() == (
+        "nucleus sampling, top-p 0.9, temperature 0.8, seed 0"
+    )

@@ -1,6 +1,6 @@
 """`evaluate_run` on a trained run directory (the shared `run_dir` fixture)."""
 
-from keras_transformer.evaluation import evaluate_run
+from keras_transformer.evaluation.evaluate import evaluate_run
 from keras_transformer.run import Run
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from keras_transformer import cli
-from keras_transformer.decoding import Translator
 from keras_transformer.export import export_keras, export_saved_model, load_keras
+from keras_transformer.predictors import load_predictor
 from keras_transformer.run import Run
 from tests.export._loader import PREAMBLE
 
@@ -65,7 +65,7 @@ def test_export_translates_like_in_process_decoding_without_the_package(run_dir,
     assert result.returncode == 0, result.stderr[-3000:]
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded["keras_transformer_imported"] is False
-    translator = Translator.from_run(run_dir)
+    translator = load_predictor(run_dir)
     for size, texts in batches.items():
         assert loaded["greedy" + size] == translator.translate(texts, strategy="greedy")
         assert loaded["beam" + size] == translator.translate(texts, strategy="beam", beam_width=3)
@@ -108,7 +108,7 @@ def test_logits_function_scores_teacher_forced(run_dir, exports):
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(exports[0]))
-    model = Translator.from_run(run_dir).model
+    model = load_predictor(run_dir).model
     source = np.array([[5, 6, 7, 0], [8, 9, 0, 0]], "int32")
     target = np.array([[2, 5, 6], [2, 4, 0]], "int32")
     expected = model({"encoder_inputs": source, "decoder_inputs": target})
@@ -122,7 +122,7 @@ def test_logits_function_scores_teacher_forced(run_dir, exports):
 def test_keras_file_round_trip_gives_identical_logits(run_dir, tmp_path):
     path = export_keras(run_dir, tmp_path / "bare.keras")
     restored = keras.saving.load_model(path)  # no custom objects
-    original = Translator.from_run(run_dir).model
+    original = load_predictor(run_dir).model
     inputs = {"encoder_inputs": np.array([[5, 6, 7]]), "decoder_inputs": np.array([[2, 5]])}
     np.testing.assert_array_equal(np.asarray(restored(inputs)), np.asarray(original(inputs)))
     np.testing.assert_array_equal(
@@ -156,12 +156,12 @@ def test_existing_exports_are_kept_unless_overwrite(run_dir, exports, tmp_path, 
     texts = [s for s, _ in Run.open(run_dir).splits.test[:4]]
     loaded = tf.saved_model.load(str(target))  # (kept: its variables live as long as it)
     exported = loaded.translate(tf.constant(texts)).numpy()
-    assert [t.decode("utf-8") for t in exported] == Translator.from_run(run_dir).translate(texts)
+    assert [t.decode("utf-8") for t in exported] == load_predictor(run_dir).translate(texts)
 
 
 def test_conflicting_export_flags_are_a_clear_error(run_dir, tmp_path, capsys):
     assert cli.main(["export", str(run_dir), str(tmp_path / "out"), "--greedy", "--beam", "2"]) == 2
-    assert "Choose greedy decoding" in capsys.readouterr().err
+    assert "Choose one of --greedy, --beam-width N, or sampling" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 

@@ -67,6 +67,26 @@ def _free_ports(count):
     return ports
 
 
+def _train_two_workers(command, out):
+    """Runs `command --out OUT --strategy multiworker` as two workers on 127.0.0.1."""
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    workers = []
+    for index in range(2):
+        config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
+        environment = dict(os.environ, TF_CONFIG=json.dumps(config))
+        arguments = [*command, "--out", str(out), "--strategy", "multiworker"]
+        workers.append(subprocess.Popen(arguments, env=environment, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True))  # fmt: skip
+    try:
+        outputs = [worker.communicate(timeout=300)[0] for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
+    for worker, output in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, output[-3000:]
+    assert "2 replicas in sync" in outputs[0]
+
+
 def _losses(run_dir):
     return [record["loss"] for record in json.loads((run_dir / "history.json").read_text())]
 
@@ -83,22 +103,7 @@ def test_two_workers_train_together_and_the_chief_writes_the_run(tmp_path):
         "--epochs", "2", "--batch-size", "32", "--warmup-steps", "20",
         "--validation-fraction", "0.125", "--test-fraction", "0",
     ]  # fmt: skip
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
-    workers = []
-    for index in range(2):
-        config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
-        environment = dict(os.environ, TF_CONFIG=json.dumps(config))
-        command = common + ["--out", str(tmp_path / "run"), "--strategy", "multiworker"]
-        workers.append(subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True))  # fmt: skip
-    try:
-        outputs = [worker.communicate(timeout=300)[0] for worker in workers]
-    finally:
-        for worker in workers:
-            worker.kill()
-    for worker, output in zip(workers, outputs, strict=True):
-        assert worker.returncode == 0, output[-3000:]
-    assert "2 replicas in sync" in outputs[0]
+    _train_two_workers(common, tmp_path / "run")
 
     chief, other = tmp_path / "run", tmp_path / "run" / "workers" / "worker-1"
     assert (chief / "model.keras").is_file()
@@ -120,6 +125,35 @@ def test_two_workers_train_together_and_the_chief_writes_the_run(tmp_path):
     for run_dir in (chief, other):
         for one, two in zip(expected, _losses(run_dir), strict=True):
             assert abs(one - two) <= 1e-4, (expected, _losses(run_dir))
+
+
+# Every example the same (see SCRIPT): each worker's shard then batches like the whole.
+_SAME_EXAMPLE = {
+    "lm": ("documents.txt", "3 1 4 1 5 9 2 6 5 3 5 8 9 7 9 3 2 3 8 4 6 2 6 4\n" * 256),
+    "classify": ("labelled.tsv", "3 1 4 1 5 9\tpi\n" * 240 + "2 7 1 8 2 8\te\n" * 16),
+}
+
+
+@pytest.mark.parametrize("task", sorted(_SAME_EXAMPLE))
+def test_two_workers_train_every_task(tmp_path, task):
+    """The language model and the classifier train under --strategy multiworker as
+    translation does: the workers all-reduce the same losses and the chief writes the run."""
+    name, text = _SAME_EXAMPLE[task]
+    corpus = tmp_path / name
+    corpus.write_text(text, encoding="utf-8")
+    common = [
+        sys.executable, "-m", "keras_transformer", "train", "--task", task, "--corpus",
+        str(corpus), "--tokenizer", "character", "--sequence-length", "16", "--hidden-dim",
+        "16", "--intermediate-dim", "32", "--num-heads", "2", "--num-layers", "1", "--dropout",
+        "0", "--epochs", "2", "--steps-per-epoch", "2", "--batch-size", "8",
+        "--warmup-steps", "20", "--validation-fraction", "0.1", "--test-fraction", "0",
+    ]  # fmt: skip
+    _train_two_workers(common, tmp_path / "run")
+    chief, other = tmp_path / "run", tmp_path / "run" / "workers" / "worker-1"
+    assert json.loads((chief / "run.json").read_text())["status"] == "finished"
+    assert (chief / "model.keras").is_file() and (other / "model.keras").is_file()
+    losses = _losses(chief)
+    assert len(losses) == 2 and losses == pytest.approx(_losses(other), abs=1e-4)
 
 
 def test_strategy_names_are_checked():

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import keras_transformer as kt
-from keras_transformer.evaluation import evaluate_run
+from keras_transformer.evaluation.evaluate import evaluate_run
+from keras_transformer.predictors import load_predictor
 from keras_transformer.training import TrainConfig, compile_model, train
 from keras_transformer.training.schedules import TransformerSchedule
 from keras_transformer.training.trainer import _describe_data_loss
@@ -66,7 +67,7 @@ def test_a_streamed_run_keeps_fingerprints_and_evaluate_re_derives_the_splits(co
     with pytest.raises(ValueError, match=r"part-1.tsv changed size"):
         evaluate_run(result.run_dir, limit=4)
     # Translating needs the model and tokenizers only, not the corpus.
-    translator = kt.Translator.from_run(result.run_dir)
+    translator = load_predictor(result.run_dir)
     assert len(translator.translate(["Hello."])) == 1
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import keras_transformer as kt
-from keras_transformer.training import TrainConfig, defaults, train
+from keras_transformer.tasks import translation_rule as rule
+from keras_transformer.training import TrainConfig, train
 from keras_transformer.training.selection import ValidationScores, average_weights
 
 MODEL = kt.TransformerConfig(
@@ -28,6 +29,11 @@ def _config(out, **overrides):
     return TrainConfig(**values)
 
 
+def _resolve(train_config, pairs):
+    chosen = rule.resolve(train_config, pairs)
+    return chosen.config, chosen.notes
+
+
 @pytest.mark.parametrize(
     "pairs, expected",
     [
@@ -38,42 +44,42 @@ def _config(out, **overrides):
     ],
 )
 def test_the_rule_scales_with_the_corpus(pairs, expected):
-    resolved, notes = defaults.resolve(TrainConfig(corpus="pairs.tsv"), pairs)
+    resolved, notes = _resolve(TrainConfig(corpus="pairs.tsv"), pairs)
     for name, value in expected.items():
         assert getattr(resolved, name) == value, name
     assert resolved.early_stopping_patience == 5 and resolved.average_last == 5
     assert {name for name, _, _ in notes} >= set(expected)
     preset = "small" if pairs < 100_000 else "medium" if pairs < 1_000_000 else "base"
-    model = defaults.choose_model(resolved, pairs)
+    model = rule.choose_model(resolved, pairs)
     assert model == kt.TransformerConfig.preset(preset, share_embeddings=True)
     peak = (
-        defaults.learning_rate_scale(resolved, model)
+        rule.learning_rate_scale(resolved, model)
         * (model.hidden_dim * resolved.warmup_steps) ** -0.5
     )
-    assert peak <= defaults.PEAK_LEARNING_RATE * 1.001
+    assert peak <= rule.PEAK_LEARNING_RATE * 1.001
 
 
 def test_a_short_time_budget_chooses_a_shallower_model():
-    budgeted, _ = defaults.resolve(TrainConfig(corpus="pairs.tsv", time_budget=20.0), 40_000)
-    assert defaults.choose_model(budgeted, 40_000).num_layers == 2
-    long, _ = defaults.resolve(TrainConfig(corpus="pairs.tsv", time_budget=120.0), 40_000)
-    assert defaults.choose_model(long, 40_000).num_layers == 3
+    budgeted, _ = _resolve(TrainConfig(corpus="pairs.tsv", time_budget=20.0), 40_000)
+    assert rule.choose_model(budgeted, 40_000).num_layers == 2
+    long, _ = _resolve(TrainConfig(corpus="pairs.tsv", time_budget=120.0), 40_000)
+    assert rule.choose_model(long, 40_000).num_layers == 3
 
 
 def test_flags_given_win_over_the_rule_and_dates_keep_their_settings():
     given = TrainConfig(corpus="pairs.tsv", batch_size=32, tokenizer="wordpiece", epochs=2,
                         time_budget=5.0)  # fmt: skip
-    resolved, notes = defaults.resolve(given, 40_000)
+    resolved, notes = _resolve(given, 40_000)
     assert (resolved.batch_size, resolved.tokenizer, resolved.epochs) == (32, "wordpiece", 2)
     assert resolved.early_stopping_patience == 0  # the time budget bounds the run instead
     assert "batch_size" not in {name for name, _, _ in notes}
-    dates, _ = defaults.resolve(TrainConfig(corpus="dates"), 20_000)
+    dates, _ = _resolve(TrainConfig(corpus="dates"), 20_000)
     assert (dates.tokenizer, dates.epochs, dates.warmup_steps, dates.average_last) == (
         "character", 10, 4000, 0,
     )  # fmt: skip
-    tiny = defaults.choose_model(dates, 20_000)
+    tiny = rule.choose_model(dates, 20_000)
     assert tiny == kt.TransformerConfig.preset("tiny")
-    assert defaults.learning_rate_scale(dates, tiny) == 1.0
+    assert rule.learning_rate_scale(dates, tiny) == 1.0
 
 
 def test_validation_scores_are_logged_and_the_best_epoch_is_kept(tmp_path):

@@ -11,6 +11,7 @@ import pytest
 from keras_transformer import cli
 from keras_transformer.data.labelled import read_labelled
 from keras_transformer.data.text import read_documents
+from keras_transformer.predictors import load_predictor
 from keras_transformer.run import Run
 from keras_transformer.training import TrainConfig, train
 from tests.training.interruptions import Interrupt
@@ -71,7 +72,7 @@ def test_evaluate_reports_perplexity_and_samples(lm_run, capsys):
 
 
 def test_generate_command_arguments_stdin_and_defaults(lm_run, capsys, monkeypatch):
-    generator = Run.open(lm_run).generator()
+    generator = load_predictor(lm_run)
     expected = generator.generate(["The cat", "Birds"], max_new_tokens=8, strategy="greedy")
     assert cli.main(["generate", str(lm_run), "The cat", "Birds", "--greedy",
                      "--max-new-tokens", "8"]) == 0  # fmt: skip
@@ -179,12 +180,12 @@ def test_export_command_follows_the_run_task(lm_run, classifier_run, tmp_path, c
     language_model = tf.saved_model.load(str(tmp_path / "lm"))  # kept: it owns the variables
     served = language_model.generate(tf.constant(["The cat", "Birds sing"])).numpy()
     served = [text.decode() for text in served]
-    in_process = Run.open(lm_run).generator().generate(["The cat", "Birds sing"], 6, "greedy")
+    in_process = load_predictor(lm_run).generate(["The cat", "Birds sing"], 6, "greedy")
     assert served == in_process
     assert cli.main(["export", str(classifier_run), str(tmp_path / "classifier")]) == 0
     classifier = tf.saved_model.load(str(tmp_path / "classifier"))
     result = classifier.classify(tf.constant(["31 April 1950"]))
-    prediction = Run.open(classifier_run).text_classifier().predict(["31 April 1950"])[0]
+    prediction = load_predictor(classifier_run).predict(["31 April 1950"])[0]
     assert result["label"].numpy()[0].decode() == prediction.label
     assert float(result["probabilities"].numpy()[0].max()) == pytest.approx(
         prediction.probability, abs=1e-5

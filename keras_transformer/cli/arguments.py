@@ -114,6 +114,6 @@ def field_type(name, kind):
     if converter is None or converter.kind is not kind:
         raise TypeError(
             f"The {kind.__name__} field {name!r} has no flag range: add it to FIELD_TYPES in "
-            "keras_transformer/cli_types.py."
+            "keras_transformer/cli/arguments.py."
         )
     return converter
