@@ -165,9 +165,14 @@ def balanced_class_weight(examples, labels):
     >>> balanced_class_weight([("a", "x"), ("b", "x"), ("c", "x"), ("d", "y")], ["x", "y"])
     {0: 0.6666666666666666, 1: 2.0}
     """
-    counts = class_counts(examples, labels)
+    return class_weight_of_counts(class_counts(examples, labels))
+
+
+def class_weight_of_counts(counts):
+    """`balanced_class_weight` from `{label: count}` in class-id order (a streamed corpus's
+    counts, gathered while it was surveyed)."""
     total = sum(counts.values())
-    return {i: total / (len(labels) * max(counts[label], 1)) for i, label in enumerate(labels)}
+    return {i: total / (len(counts) * max(count, 1)) for i, count in enumerate(counts.values())}
 
 
 def encode_texts(tokenizer, texts, sequence_length, second=None):

@@ -1,5 +1,6 @@
 """Classification scores: accuracy, macro-F1, per-class precision/recall/F1 and the
-confusion matrix, from true and predicted class ids (NumPy only)."""
+confusion matrix, from true and predicted class ids (NumPy only); `evaluate_classifier`
+scores a classifier run with them and `classifier_report` puts the result in words."""
 
 import numpy as np
 

@@ -160,10 +160,9 @@ class Task(abc.ABC):
 
 def describe_model(config):
     """A model configuration in words (what the rule prints)."""
-    layers = config.num_layers
     shared = ", shared embeddings" if getattr(config, "share_embeddings", False) else ""
     return (
-        f"{layers} layers, hidden {config.hidden_dim}, feed-forward {config.intermediate_dim}, "
-        f"{config.num_heads} heads, dropout {config.dropout}{shared}, "
+        f"{config.num_layers} layers, hidden {config.hidden_dim}, feed-forward "
+        f"{config.intermediate_dim}, {config.num_heads} heads, dropout {config.dropout}{shared}, "
         f"{config.sequence_length} positions"
     )

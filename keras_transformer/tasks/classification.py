@@ -17,6 +17,7 @@ from keras_transformer.data.corpus import ExampleSplits
 from keras_transformer.data.date_validity import generate_date_validity
 from keras_transformer.data.labelled import (
     class_counts,
+    class_weight_of_counts,
     label_vocabulary,
     load_labelled,
     make_classification_dataset,
@@ -132,9 +133,7 @@ class ClassificationTask(SingleTokenizerTask):
         options = {}
         if config.class_weight == "balanced":
             counts = self.label_counts(run.splits)
-            total = sum(counts.values())
-            weights = {i: total / (len(labels) * max(counts.get(label, 0), 1))
-                       for i, label in enumerate(labels)}  # fmt: skip
+            weights = class_weight_of_counts({label: counts.get(label, 0) for label in labels})
             options["class_weight"] = weights
             shown = ", ".join(f"{label} {weights[i]:.3g}" for i, label in enumerate(labels))
             logger.info("Class weights (balanced): %s.", shown)
