@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transformer import tasks
-from keras_transformer.decoding.generator import GENERATION_DEFAULTS
+from keras_transformer.decoding import GENERATION_DEFAULTS
 from keras_transformer.evaluation.evaluate import evaluate_run
 from keras_transformer.export import export_language_model
 from keras_transformer.models.language_model import count_language_model_parameters
@@ -112,8 +112,8 @@ def main(argv=None):
         prompts = [" ".join(d.split()[:3]) for d in run.splits.validation[:3]]
     new_tokens = 16 if args.smoke else 80
     greedy = generator.generate(prompts, max_new_tokens=new_tokens, strategy="greedy")
-    sampled = generator.generate(prompts, max_new_tokens=new_tokens, **GENERATION_DEFAULTS)
-    print(f"\nsampling options: {GENERATION_DEFAULTS}")
+    sampled = generator.generate(prompts, GENERATION_DEFAULTS, max_new_tokens=new_tokens)
+    print(f"\nsampling options: {GENERATION_DEFAULTS.describe()}")
     for prompt, g, s in zip(prompts, greedy, sampled, strict=True):
         print(f"\nprompt  {prompt!r}")
         print(f"greedy  {g[len(prompt) :]!r}")
@@ -123,7 +123,8 @@ def main(argv=None):
     # (CLI: `keras-transformer export RUN_DIR EXPORT_DIR`.) Greedy here, so that it must give
     # the text generated in-process above.
     export_dir = export_language_model(model, run.tokenizer, out / "saved_model",
-                                       max_new_tokens=new_tokens, overwrite=True)  # fmt: skip
+                                       strategy="greedy", max_new_tokens=new_tokens,
+                                       overwrite=True)  # fmt: skip
     exported = tf.saved_model.load(str(export_dir))
     served = [t.decode("utf-8") for t in exported.generate(tf.constant(prompts)).numpy()]
     print(f"\nexported to {export_dir}; same greedy text as in-process: {served == greedy}")

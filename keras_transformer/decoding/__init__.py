@@ -8,7 +8,11 @@ TensorFlow installed (any backend may run their search), and are imported when f
 """
 
 from keras_transformer.decoding.compiled import compile_search
-from keras_transformer.decoding.options import DecodingOptions
+from keras_transformer.decoding.options import (
+    GENERATION_DEFAULTS,
+    TRANSLATION_DEFAULTS,
+    DecodingOptions,
+)
 from keras_transformer.decoding.search import (
     STRATEGIES,
     BeamState,
@@ -42,7 +46,9 @@ def __getattr__(name):
 
 
 __all__ = [
+    "GENERATION_DEFAULTS",
     "STRATEGIES",
+    "TRANSLATION_DEFAULTS",
     "BeamState",
     "DecodingOptions",
     "Generator",

@@ -34,8 +34,9 @@ def compile_search(fn, jit_compile=True, *, model=None, static_argnums=(),
     if backend == "tensorflow":
         import tensorflow as tf
 
+        # No autograph: the search is keras.ops (its loops `ops.while_loop`), nothing to convert.
         return tf.function(fn, input_signature=input_signature, jit_compile=jit_compile,
-                           reduce_retracing=reduce_retracing)  # fmt: skip
+                           reduce_retracing=reduce_retracing, autograph=False)  # fmt: skip
     if backend == "jax":
         return _jax(fn, jit_compile, model, static_argnums)
     if backend == "torch":

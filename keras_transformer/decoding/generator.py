@@ -14,15 +14,11 @@ from keras import ops
 
 from keras_transformer.constants import START_ID
 from keras_transformer.decoding.compiled import compile_search
-from keras_transformer.decoding.options import DecodingOptions, resolve
+from keras_transformer.decoding.options import GENERATION_DEFAULTS, DecodingOptions, resolve
 from keras_transformer.decoding.search import decode
 from keras_transformer.decoding.steps import language_model_step
 
-# How `keras-transformer generate` and `evaluate` continue text unless told otherwise: nucleus
-# sampling (Holtzman et al. 2020) at temperature 0.8, seeded; greedy decoding of a language
-# model loops. (Keyword arguments of `generate`; `options.GENERATION_DEFAULTS` is the same as
-# a `DecodingOptions`.)
-GENERATION_DEFAULTS = dict(strategy="sample", top_p=0.9, temperature=0.8, seed=0)
+__all__ = ["GENERATION_DEFAULTS", "Generator"]  # GENERATION_DEFAULTS: `decoding.options`'
 
 # The positional parameters `generate` took before `options` (kept for one release).
 _LEGACY_POSITIONAL = ("max_new_tokens", "strategy", "stop", "jit_compile")
@@ -62,28 +58,14 @@ class Generator:
                 )
         return rows
 
-    def search_options(self, options):
-        """The keyword options `decode` gets for `options` (the strategy's and the shared
-        ones; `no_repeat_ngram_size` None: 0)."""
-        return dict(
-            options.strategy_options(),
-            min_length=options.min_length,
-            no_repeat_ngram_size=options.no_repeat_ngram_size or 0,
-        )
-
     def search_function(self, options):
         """The compiled `(prompt_ids, max_new_tokens) -> SearchResult` function of
         `options` (made once); `max_new_tokens` is a Python int, static for the compiler (one
         compilation per value and prompt length)."""
-        search_options = self.search_options(options)
+        search_options = options.search_arguments()
         key = (options.strategy, options.jit_compile, tuple(sorted(search_options.items())))
         if key not in self._functions:
-            vocabulary = self.tokenizer.vocabulary_size
-            if options.strategy == "sample" and options.top_k > vocabulary:
-                raise ValueError(
-                    f"top_k={options.top_k} is more than the {vocabulary} tokens of the "
-                    f"vocabulary; use at most {vocabulary} (0 turns the filter off)."
-                )
+            options.check_vocabulary(self.tokenizer.vocabulary_size)
             strategy = options.strategy
 
             def search(ids, max_new_tokens):

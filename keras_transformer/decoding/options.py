@@ -95,6 +95,27 @@ class DecodingOptions:
         shared ones (`min_length`, `no_repeat_ngram_size`) left out."""
         return {name: getattr(self, name) for name in STRATEGY_OPTIONS[self.strategy]}
 
+    def search_arguments(self, no_repeat_ngram_size=0):
+        """The keyword options `decoding.search.decode` (or a strategy of
+        `search.STRATEGIES`) gets: the strategy's and the shared ones, a
+        `no_repeat_ngram_size` of None replaced by `no_repeat_ngram_size` (the predictor's
+        default for its tokenizer)."""
+        size = self.no_repeat_ngram_size
+        return dict(
+            self.strategy_options(),
+            min_length=self.min_length,
+            no_repeat_ngram_size=no_repeat_ngram_size if size is None else size,
+        )
+
+    def check_vocabulary(self, vocabulary_size):
+        """Raises ValueError when sampling's `top_k` is more than the `vocabulary_size`
+        tokens a model can produce."""
+        if self.strategy == "sample" and self.top_k > vocabulary_size:
+            raise ValueError(
+                f"top_k={self.top_k} is more than the {vocabulary_size} tokens of the "
+                f"vocabulary; use at most {vocabulary_size} (0 turns the filter off)."
+            )
+
     def describe(self):
         """The strategy and its settings, in words (what the commands print)."""
         if self.strategy == "beam":
@@ -114,14 +135,38 @@ class DecodingOptions:
 def resolve(options=None, changes=None, default=None):
     """The `DecodingOptions` a call means: `options` (default: `default`, else
     `DecodingOptions()`) with the fields in `changes` (a dict of keyword arguments)
-    replaced."""
+    replaced.
+
+    Raises:
+        TypeError: `options` is not a `DecodingOptions`, or `changes` names no field of it.
+        ValueError: `changes` names an option of another strategy than the one resolved
+            (e.g. `beam_width` for greedy decoding), which would be silently ignored.
+    """
     options = options if options is not None else (default or DecodingOptions())
     if not isinstance(options, DecodingOptions):
         raise TypeError(
             f"options must be a DecodingOptions; received {type(options).__name__} "
             f"{options!r}. Pass the fields as keyword arguments instead."
         )
-    return options.replace(**changes) if changes else options
+    if not changes:
+        return options
+    fields = {field.name for field in dataclasses.fields(DecodingOptions)}
+    unknown = sorted(set(changes) - fields)
+    if unknown:
+        raise TypeError(f"{unknown} are not DecodingOptions fields; they are {sorted(fields)}.")
+    options = options.replace(**changes)
+    other = sorted(set(changes) & _STRATEGY_ONLY - set(STRATEGY_OPTIONS[options.strategy]))
+    if other:
+        raise ValueError(
+            f"strategy={options.strategy!r} takes the options "
+            f"{STRATEGY_OPTIONS[options.strategy] + SHARED_OPTIONS}; received {other}. Remove "
+            "them or choose the strategy they belong to."
+        )
+    return options
+
+
+# The options only some strategy takes.
+_STRATEGY_ONLY = {name for names in STRATEGY_OPTIONS.values() for name in names}
 
 
 # How translation decodes unless told otherwise: the paper's beam search.

@@ -78,20 +78,13 @@ class Translator:
         active backend (`compile_search`)."""
         key = dataclasses.astuple(options)
         if key not in self._functions:
-            vocabulary = self.target_tokenizer.vocabulary_size
-            if options.strategy == "sample" and options.top_k > vocabulary:
-                raise ValueError(
-                    f"top_k={options.top_k} is more than the {vocabulary} tokens of the target "
-                    f"vocabulary; use at most {vocabulary} (0 turns the filter off)."
-                )
+            options.check_vocabulary(self.target_tokenizer.vocabulary_size)
             arguments = dict(
                 max_length=min(options.max_length or self.sequence_length, self.sequence_length),
                 max_length_a=options.max_length_a,
                 max_length_b=options.max_length_b,
                 strategy=options.strategy,
-                min_length=options.min_length,
-                no_repeat_ngram_size=self.no_repeat_ngram_size(options),
-                **options.strategy_options(),
+                **options.search_arguments(self.no_repeat_ngram_size(options)),
             )
 
             def search(ids):
@@ -131,7 +124,7 @@ class Translator:
                 return self.target_tokenizer.detokenize(search(self.source_ids(texts)).ids)
 
             self._functions[key] = tf.function(
-                translate, input_signature=[tf.TensorSpec([None], tf.string)]
+                translate, input_signature=[tf.TensorSpec([None], tf.string)], autograph=False
             )
         return self._functions[key]
 

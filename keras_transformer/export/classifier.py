@@ -14,8 +14,13 @@ Like the translator's export, it needs only `tensorflow` and `tensorflow_text` t
 import tensorflow as tf
 
 from keras_transformer.data.labelled import encode_texts
-from keras_transformer.export.language_model import check_tokenizer_size, write_vocabulary
-from keras_transformer.export.saved_model import check_export_dir, save_staged
+from keras_transformer.export.staging import (
+    check_tokenizer_size,
+    save_staged,
+    track_used_variables,
+    write_vocabulary,
+)
+from keras_transformer.export.target import check_export_dir
 
 
 class ExportedClassifier(tf.Module):
@@ -78,11 +83,8 @@ class ExportedClassifier(tf.Module):
         return self._outputs(inputs)
 
     def track_used_variables(self):
-        """Tracks the raw `tf.Variable`s the functions capture (as Keras' ExportArchive
-        does): without this, TF1-style loaders (`saved_model_cli run`, TF Serving) cannot
-        find the Keras 3 variables."""
-        used = {id(v): v for v in self.classify.get_concrete_function().variables}
-        self._all_variables = list(used.values())
+        """Tracks the raw variables its function uses (`staging.track_used_variables`)."""
+        track_used_variables(self, (self.classify,))
 
 
 def export_classifier(model, tokenizer, labels, export_dir, overwrite=False):

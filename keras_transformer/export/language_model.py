@@ -9,24 +9,21 @@ Like the translator's export, it needs only `tensorflow` and `tensorflow_text` t
     model.signatures["serving_default"](prompt=tf.constant([...]))      # text, new_tokens
 """
 
-import json
-
 import tensorflow as tf
 
 from keras_transformer.constants import START_ID
-from keras_transformer.decoding.search import STRATEGIES, check_sampling
+from keras_transformer.decoding.options import GENERATION_DEFAULTS, resolve
+from keras_transformer.decoding.search import STRATEGIES
 from keras_transformer.decoding.steps import language_model_step
-from keras_transformer.export.saved_model import check_export_dir, save_staged
-from keras_transformer.layers.validation import check_non_negative_int, check_positive_int
+from keras_transformer.export.staging import (
+    check_tokenizer_size,
+    save_staged,
+    track_used_variables,
+    write_vocabulary,
+)
+from keras_transformer.export.target import check_export_dir
 
 _PROMPT = tf.TensorSpec([None], tf.string, name="prompt")
-
-# The options each strategy takes (what `decode` passes on to it).
-_STRATEGY_OPTIONS = {
-    "greedy": ("min_length", "no_repeat_ngram_size"),
-    "beam": ("beam_width", "alpha", "min_length", "no_repeat_ngram_size"),
-    "sample": ("temperature", "top_k", "top_p", "seed", "min_length", "no_repeat_ngram_size"),
-}
 
 
 class ExportedLanguageModel(tf.Module):
@@ -35,8 +32,8 @@ class ExportedLanguageModel(tf.Module):
     are saved with it.
 
     `generate(prompts)` returns each prompt followed by its continuation: the text
-    `keras_transformer.decoding.Generator(model, tokenizer).generate(prompts,
-    max_new_tokens, strategy, **options)` returns in-process (no stop strings: cut the
+    `keras_transformer.decoding.Generator(model, tokenizer).generate(prompts, options)`
+    returns in-process (no stop strings: cut the
     continuation on the client). A prompt of `n` tokens (`[START]` included) gets at most
     `min(max_new_tokens, sequence_length - n + 1)` new tokens, `[END]` included. A prompt
     as long as the model (`n >= sequence_length`, which `Generator` refuses) leaves no
@@ -48,7 +45,7 @@ class ExportedLanguageModel(tf.Module):
     therefore those of `Generator.generate` on that prompt alone (in-process, prompts of
     equal length are sampled together).
 
-    With `jit_compile=True` the search over one prompt is compiled with XLA once per
+    With `options.jit_compile` the search over one prompt is compiled with XLA once per
     prompt length (in tokens), when a prompt of that length is first served: the number of
     new tokens and the cache size are functions of the prompt's shape, which XLA resolves at
     compile time. The tokenization, the loop over prompts and the detokenization run
@@ -59,33 +56,31 @@ class ExportedLanguageModel(tf.Module):
         tokenizer: its tokenizer.
         vocabulary_file: path of the tokenizer's vocabulary (one JSON string a line), saved
             as an asset.
-        max_new_tokens: int. Most new tokens per prompt, `[END]` included.
-        strategy: `"greedy"`, `"beam"` or `"sample"`.
-        jit_compile: bool. Compile each prompt's search with XLA.
-        **options: the strategy's options, as `keras_transformer.decoding.decode` takes
-            them.
+        options: `DecodingOptions`: the strategy and its options, `max_new_tokens` (most
+            new tokens per prompt, `[END]` included) and `jit_compile`.
     """
 
-    def __init__(self, model, tokenizer, vocabulary_file, max_new_tokens=64, strategy="greedy",
-                 jit_compile=True, **options):  # fmt: skip
+    def __init__(self, model, tokenizer, vocabulary_file, options=GENERATION_DEFAULTS):
         super().__init__(name="language_model")
         self.model = model
         self.tokenizer = tokenizer
         self.vocabulary_file = tf.saved_model.Asset(str(vocabulary_file))
         self._sequence_length = model.sequence_length
-        search = STRATEGIES[strategy]
-        repeat = options.get("beam_width", 4) if strategy == "beam" else 1
+        search = STRATEGIES[options.strategy]
+        arguments = options.search_arguments()
+        repeat = options.beam_width if options.strategy == "beam" else 1
+        max_new_tokens = options.max_new_tokens
 
         def continue_prompt(prompt_ids):
             # (1, n) ids, [START] first -> min(max_new_tokens, sequence_length - n + 1) new ids.
             new = tf.minimum(max_new_tokens, self._sequence_length - tf.shape(prompt_ids)[1] + 1)
             step_fn, cache = language_model_step(model, prompt_ids, new, repeat)
-            return search(step_fn, cache, tf.fill([1], new), new, **options)
+            return search(step_fn, cache, tf.fill([1], new), new, **arguments)
 
         self._continue = tf.function(
             continue_prompt,
             input_signature=[tf.TensorSpec([1, None], tf.int32)],
-            jit_compile=jit_compile,
+            jit_compile=options.jit_compile,
         )
 
     def _generate(self, prompts):
@@ -113,14 +108,8 @@ class ExportedLanguageModel(tf.Module):
         )
 
     def track_used_variables(self):
-        """Tracks the raw `tf.Variable`s the functions capture (as Keras' ExportArchive
-        does): without this, TF1-style loaders (`saved_model_cli run`, TF Serving) cannot
-        find the Keras 3 variables."""
-        used = {}
-        for function in (self.generate, self.serve):
-            for variable in function.get_concrete_function().variables:
-                used[id(variable)] = variable
-        self._all_variables = list(used.values())
+        """Tracks the raw variables its functions use (`staging.track_used_variables`)."""
+        track_used_variables(self, (self.generate, self.serve))
 
     @tf.function(input_signature=[_PROMPT])
     def generate(self, prompt):
@@ -136,44 +125,8 @@ class ExportedLanguageModel(tf.Module):
         return {"text": text, "new_tokens": new_tokens}
 
 
-def check_generation_options(strategy, options, vocabulary_size):
-    """Raises ValueError for an unknown strategy, an option the strategy does not take or
-    an out-of-range value, naming the value and the fix."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {tuple(STRATEGIES)}; received {strategy!r}.")
-    unknown = sorted(set(options) - set(_STRATEGY_OPTIONS[strategy]))
-    if unknown:
-        raise ValueError(
-            f"strategy={strategy!r} takes the options {_STRATEGY_OPTIONS[strategy]}; received "
-            f"{unknown}. Remove them or choose the strategy they belong to."
-        )
-    if "beam_width" in options:
-        check_positive_int(options["beam_width"], "beam_width")
-    for name in ("min_length", "no_repeat_ngram_size", "seed"):
-        if name in options:
-            check_non_negative_int(options[name], name)
-    if strategy == "sample":
-        top_k = options.get("top_k", 0)
-        check_sampling(options.get("temperature", 1.0), top_k, options.get("top_p", 1.0))
-        if top_k > vocabulary_size:
-            raise ValueError(
-                f"top_k={top_k} is more than the {vocabulary_size} tokens of the vocabulary; "
-                f"use at most {vocabulary_size} (0 turns the filter off)."
-            )
-
-
-def write_vocabulary(tokenizer, path):
-    """Writes `tokenizer`'s vocabulary to `path`, one JSON string a line (the asset the
-    exports carry); returns `path`."""
-    path.write_text(
-        "".join(json.dumps(token, ensure_ascii=False) + "\n" for token in tokenizer.vocabulary),
-        encoding="utf-8",
-    )
-    return path
-
-
-def export_language_model(model, tokenizer, export_dir, max_new_tokens=64, strategy="greedy",
-                          overwrite=False, jit_compile=True, **options):  # fmt: skip
+def export_language_model(model, tokenizer, export_dir, options=None, overwrite=False,
+                          **changes):  # fmt: skip
     """Exports a language model as a SavedModel that continues prompts.
 
     The export loads with only `tensorflow` and `tensorflow_text`; see
@@ -185,14 +138,15 @@ def export_language_model(model, tokenizer, export_dir, max_new_tokens=64, strat
         tokenizer: its tokenizer.
         export_dir: where to write the SavedModel. Written to a temporary sibling directory,
             then renamed, so a failed export leaves nothing half-written.
-        max_new_tokens: int. Most new tokens per prompt (`[END]` included), never past the
-            model's `sequence_length`. Defaults to `64`.
-        strategy: `"greedy"` (the default), `"beam"` or `"sample"`.
-        overwrite: bool. Replace an existing `export_dir`. Defaults to `False`.
-        jit_compile: bool. Compile each prompt's search with XLA (once per prompt length,
-            when first served). Defaults to `True`.
-        **options: the strategy's options: `beam_width`, `alpha` (beam); `temperature`,
-            `top_k`, `top_p`, `seed` (sample); `min_length`, `no_repeat_ngram_size` (all).
+        options: `DecodingOptions` (default: `GENERATION_DEFAULTS`, the nucleus sampling
+            `keras-transformer generate` uses): the strategy and its options,
+            `max_new_tokens` (most new tokens per prompt, `[END]` included, never past the
+            model's `sequence_length`) and `jit_compile` (compile each prompt's search with
+            XLA, once per prompt length, when first served). Its `stop` strings are not
+            applied: cut the continuation on the client.
+        overwrite: bool. Replace an earlier export in `export_dir`. Defaults to `False`.
+        **changes: `DecodingOptions` fields replacing those of `options` (e.g.
+            `strategy="greedy"`, `max_new_tokens=32`).
 
     Returns:
         The export directory (`pathlib.Path`).
@@ -205,6 +159,7 @@ def export_language_model(model, tokenizer, export_dir, max_new_tokens=64, strat
     """
     from keras_transformer.models.language_model import LanguageModel
 
+    options = resolve(options, changes, GENERATION_DEFAULTS)
     export_dir = check_export_dir(export_dir, overwrite)
     if not isinstance(model, LanguageModel):
         raise TypeError(
@@ -212,26 +167,13 @@ def export_language_model(model, tokenizer, export_dir, max_new_tokens=64, strat
             "Export a translation Transformer with export_saved_model and a Classifier with "
             "export_classifier."
         )
-    check_positive_int(max_new_tokens, "max_new_tokens")
     check_tokenizer_size(tokenizer, model)
-    check_generation_options(strategy, options, tokenizer.vocabulary_size)
+    options.check_vocabulary(tokenizer.vocabulary_size)
 
     def build(staging):
         vocabulary = write_vocabulary(tokenizer, staging / "vocabulary.txt")
-        module = ExportedLanguageModel(
-            model, tokenizer, vocabulary, max_new_tokens, strategy, jit_compile, **options
-        )
+        module = ExportedLanguageModel(model, tokenizer, vocabulary, options)
         module.track_used_variables()
         return module, {"serving_default": module.serve}
 
     return save_staged(export_dir, build, overwrite=overwrite)
-
-
-def check_tokenizer_size(tokenizer, model):
-    """Raises ValueError when `tokenizer` makes ids the model has no embedding for."""
-    model_size = model.config.vocabulary_size
-    if tokenizer.vocabulary_size > model_size:
-        raise ValueError(
-            f"The tokenizer has {tokenizer.vocabulary_size} tokens but the model only "
-            f"{model_size}; pass the tokenizer the model was trained with."
-        )

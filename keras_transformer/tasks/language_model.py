@@ -128,27 +128,14 @@ class LanguageModelTask(SingleTokenizerTask):
     def export_saved_model(self, run, directory, options=None, overwrite=False):
         from keras_transformer.export.language_model import export_language_model
 
-        options = options or self.decoding_defaults
-        return export_language_model(
-            run.load_model(), run.tokenizer, directory, max_new_tokens=options.max_new_tokens,
-            strategy=options.strategy, overwrite=overwrite, jit_compile=options.jit_compile,
-            **_search_options(options),
-        )  # fmt: skip
+        return export_language_model(run.load_model(), run.tokenizer, directory,
+                                     options or self.decoding_defaults,
+                                     overwrite=overwrite)  # fmt: skip
 
 
 def _shard(shard):
     """The `shard` argument of a dataset maker, given only when it splits the data."""
     return {} if tuple(shard) == (1, 0) else {"shard": tuple(shard)}
-
-
-def _search_options(options):
-    """The strategy's options and the shared ones that differ from their defaults."""
-    values = options.strategy_options()
-    if options.min_length:
-        values["min_length"] = options.min_length
-    if options.no_repeat_ngram_size is not None:
-        values["no_repeat_ngram_size"] = options.no_repeat_ngram_size
-    return values
 
 
 class Perplexity(keras.callbacks.Callback):

@@ -189,16 +189,5 @@ class TranslationTask(Task):
     def export_saved_model(self, run, directory, options=None, overwrite=False):
         from keras_transformer.export.saved_model import export_saved_model
 
-        options = options or self.decoding_defaults
-        if options.strategy == "sample":
-            raise ValueError(
-                "A translation export decodes with beam search or greedily; drop the sampling "
-                "flags (--sample, --top-k, --top-p, --temperature)."
-            )
-        return export_saved_model(
-            run.directory, directory, beam_width=options.beam_width, alpha=options.alpha,
-            greedy=options.strategy == "greedy", max_length=options.max_length,
-            max_length_a=options.max_length_a, max_length_b=options.max_length_b,
-            no_repeat_ngram_size=options.no_repeat_ngram_size,
-            jit_compile=options.jit_compile, overwrite=overwrite,
-        )  # fmt: skip
+        return export_saved_model(run.directory, directory, options or self.decoding_defaults,
+                                  overwrite=overwrite)  # fmt: skip

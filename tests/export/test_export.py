@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from keras_transformer import cli
+from keras_transformer.decoding import DecodingOptions
 from keras_transformer.export import export_keras, export_saved_model, load_keras
 from keras_transformer.predictors import load_predictor
 from keras_transformer.run import Run
@@ -44,8 +45,8 @@ print(json.dumps(results))
 @pytest.fixture(scope="module")
 def exports(run_dir, tmp_path_factory):
     directory = tmp_path_factory.mktemp("exports")
-    greedy = export_saved_model(run_dir, directory / "model", greedy=True)
-    beam = export_saved_model(run_dir, directory / "model_beam", beam_width=3)
+    greedy = export_saved_model(run_dir, directory / "model", DecodingOptions(strategy="greedy"))
+    beam = export_saved_model(run_dir, directory / "model_beam", beam_width=3)  # a field
     return greedy, beam
 
 
@@ -140,6 +141,11 @@ def test_existing_exports_are_kept_unless_overwrite(run_dir, exports, tmp_path, 
     (target / "mine.txt").write_text("keep me")
     with pytest.raises(FileExistsError, match="--overwrite"):
         export_saved_model(run_dir, target)
+    # The spelling before DecodingOptions, kept for one release.
+    with pytest.warns(DeprecationWarning, match="greedy"), pytest.raises(FileExistsError):
+        export_saved_model(run_dir, target, greedy=True)
+    with pytest.raises(ValueError, match="strategy='sample'"):
+        export_saved_model(run_dir, tmp_path / "sampled", strategy="sample")
     # --overwrite replaces an earlier export only: never a directory of other files.
     assert cli.main(["export", str(run_dir), str(target), "--overwrite"]) == 2
     assert "directory of other files (mine.txt)" in capsys.readouterr().err

@@ -13,6 +13,7 @@ import tensorflow as tf
 from keras_transformer.data.labelled import encode_texts
 from keras_transformer.data.text import make_block_dataset
 from keras_transformer.data.tokenizers import CharacterTokenizer
+from keras_transformer.decoding import DecodingOptions
 from keras_transformer.decoding.generator import Generator
 from keras_transformer.export import export_classifier, export_language_model
 from keras_transformer.export.target import EXPORT_MARKER
@@ -115,13 +116,13 @@ def classifiers(tokenizer):
 @pytest.fixture(scope="module")
 def exports(language_model, tokenizer, classifiers, tmp_path_factory):
     directory = tmp_path_factory.mktemp("zoo")
-    greedy = dict(max_new_tokens=MAX_NEW_TOKENS)
-    # Without XLA, and beam search with its options.
-    beam = dict(max_new_tokens=MAX_NEW_TOKENS, strategy="beam", beam_width=2, alpha=0.3,
-                jit_compile=False)  # fmt: skip
+    # Keyword fields, and DecodingOptions: beam search with its options, without XLA.
+    greedy = dict(strategy="greedy", max_new_tokens=MAX_NEW_TOKENS)
+    beam = DecodingOptions(strategy="beam", beam_width=2, alpha=0.3, max_new_tokens=MAX_NEW_TOKENS,
+                           jit_compile=False)  # fmt: skip
     paths = {
         "greedy": export_language_model(language_model, tokenizer, directory / "greedy", **greedy),
-        "beam": export_language_model(language_model, tokenizer, directory / "beam", **beam),
+        "beam": export_language_model(language_model, tokenizer, directory / "beam", beam),
     }
     for name, model in classifiers.items():
         paths[name] = export_classifier(model, tokenizer, LABELS[name], directory / name)
@@ -145,13 +146,14 @@ def loaded(exports):
 
 def test_language_model_export_generates_like_the_generator(language_model, tokenizer, loaded):
     generator = Generator(language_model, tokenizer)
-    expected = generator.generate(FITTING, MAX_NEW_TOKENS, "greedy")
+    expected = generator.generate(FITTING, max_new_tokens=MAX_NEW_TOKENS, strategy="greedy")
     assert loaded["greedy"][:-1] == expected
     assert any(len(text) > len(prompt) for text, prompt in zip(expected, FITTING, strict=True))
     assert loaded["greedy-serving"] == loaded["greedy"]
     assert loaded["greedy-empty"] == loaded["beam-empty"] == []
-    beam = generator.generate(FITTING, MAX_NEW_TOKENS, "beam", jit_compile=False, beam_width=2,
-                              alpha=0.3)  # fmt: skip
+    beam = generator.generate(FITTING, DecodingOptions(strategy="beam", beam_width=2, alpha=0.3,
+                                                       max_new_tokens=MAX_NEW_TOKENS,
+                                                       jit_compile=False))  # fmt: skip
     assert loaded["beam"][:-1] == beam
     assert loaded["beam-serving"] == loaded["beam"]
 
@@ -209,7 +211,11 @@ def test_existing_exports_are_kept_unless_overwrite(language_model, tokenizer, c
 def test_bad_arguments_are_clear_errors(language_model, tokenizer, classifiers, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(ValueError, match=r"strategy='greedy' takes .*\['beam_width'\]"):
-        export_language_model(language_model, tokenizer, out, beam_width=2)
+        export_language_model(language_model, tokenizer, out, strategy="greedy", beam_width=2)
+    with pytest.raises(ValueError, match=r"strategy='sample' takes .*\['alpha'\]"):
+        export_language_model(language_model, tokenizer, out, alpha=0.5)  # the default samples
+    with pytest.raises(TypeError, match=r"\['beams'\] are not DecodingOptions fields"):
+        export_language_model(language_model, tokenizer, out, beams=2)
     with pytest.raises(ValueError, match="strategy must be one of"):
         export_language_model(language_model, tokenizer, out, strategy="nucleus")
     with pytest.raises(ValueError, match="top_k=500"):

@@ -180,7 +180,9 @@ def test_export_command_follows_the_run_task(lm_run, classifier_run, tmp_path, c
     language_model = tf.saved_model.load(str(tmp_path / "lm"))  # kept: it owns the variables
     served = language_model.generate(tf.constant(["The cat", "Birds sing"])).numpy()
     served = [text.decode() for text in served]
-    in_process = load_predictor(lm_run).generate(["The cat", "Birds sing"], 6, "greedy")
+    in_process = load_predictor(lm_run).generate(
+        ["The cat", "Birds sing"], max_new_tokens=6, strategy="greedy"
+    )
     assert served == in_process
     assert cli.main(["export", str(classifier_run), str(tmp_path / "classifier")]) == 0
     classifier = tf.saved_model.load(str(tmp_path / "classifier"))
