@@ -77,17 +77,20 @@ def main():
     parser.add_argument("--mixed-precision", action="store_true", help="mixed bfloat16 on CPU")
     parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the script")
     args = parser.parse_args()
+    smoke, layers = {}, {}  # smoke: a few validation, test and decoded pairs, one layer
     if args.smoke:
         args.epochs, args.train_size = 1, 300
+        smoke = dict(validation_size=32, test_size=16, validation_sample=8)
+        layers = dict(num_layers=1)
 
-    model_config = kt.TransformerConfig.preset(args.preset)
+    model_config = kt.TransformerConfig.preset(args.preset, **layers)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for padding in ("bucketed", "fixed"):
             train_config = TrainConfig(
                 corpus="dates", out=f"{scratch}/{padding}", epochs=args.epochs, batch_size=64,
                 warmup_steps=1000, train_size=args.train_size, padding=padding,
-                mixed_precision=args.mixed_precision,
+                mixed_precision=args.mixed_precision, **smoke,
             )  # fmt: skip
             meter = EfficiencyMeter(args.target)
             result = train(model_config, train_config, callbacks=[meter], verbose=0)

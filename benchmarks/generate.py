@@ -98,7 +98,7 @@ def main():
     overrides = {}
     if args.smoke:
         args.preset, args.vocabulary_size, args.prompt_length = "tiny", 300, 3
-        args.lengths, args.batch_sizes, args.repeats = "4,8", "2", 1
+        args.lengths, args.batch_sizes, args.repeats = "4", "2", 1
         overrides = dict(sequence_length=16)
 
     config = kt.LanguageModelConfig.preset(

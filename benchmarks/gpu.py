@@ -206,8 +206,10 @@ def main():
     )
     if args.dropout is not None:
         config = config.replace(dropout=args.dropout)
-    if args.smoke:
-        config = TransformerConfig.preset("tiny", vocabulary_size=200, sequence_length=32)
+    if args.smoke:  # one small layer each side: quick to compile, for the tests
+        config = TransformerConfig.preset("tiny", vocabulary_size=64, sequence_length=32,
+                                          num_layers=1, hidden_dim=16, intermediate_dim=32,
+                                          num_heads=2)  # fmt: skip
         args.batch, args.length, args.steps, args.warmup, args.new_tokens = 4, 16, 3, 1, 8
     name = device_name()
     peak = args.peak_tflops or next((p for k, p in KNOWN_PEAKS.items() if k in name), None)

@@ -14,16 +14,19 @@ import sys
 import tempfile
 
 
-def child(preset, steps, batch_size, mixed_precision, train_size):
+def child(preset, steps, batch_size, mixed_precision, train_size, smoke=False):
     import keras_transformer as kt
     from keras_transformer.training import TrainConfig, train
 
+    # The smoke run validates and decodes a few pairs (the defaults: 1000, 500), one layer.
+    sizes = dict(validation_size=32, test_size=16, validation_sample=8) if smoke else {}
+    layers = dict(num_layers=1) if smoke else {}
     with tempfile.TemporaryDirectory() as out:
         train_config = TrainConfig(
             corpus="dates", out=out, epochs=1, steps_per_epoch=steps, batch_size=batch_size,
-            mixed_precision=mixed_precision, train_size=train_size,
+            mixed_precision=mixed_precision, train_size=train_size, **sizes,
         )  # fmt: skip
-        train(kt.TransformerConfig.preset(preset), train_config, verbose=0)
+        train(kt.TransformerConfig.preset(preset, **layers), train_config, verbose=0)
     # Linux reports kilobytes.
     print(json.dumps({"peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
 
@@ -41,7 +44,8 @@ def main():
     if args.smoke:
         args.presets, args.steps, args.batch_size, args.train_size = ["tiny"], 2, 8, 200
     if args.child:
-        child(args.child, args.steps, args.batch_size, args.mixed_precision, args.train_size)
+        child(args.child, args.steps, args.batch_size, args.mixed_precision, args.train_size,
+              args.smoke)  # fmt: skip
         return
     precision = "mixed bfloat16" if args.mixed_precision else "float32"
     print(f"{args.steps} training steps, batch {args.batch_size}, dates corpus, {precision}")
@@ -51,6 +55,8 @@ def main():
             command += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
         if args.mixed_precision:
             command.append("--mixed-precision")
+        if args.smoke:
+            command.append("--smoke")
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise SystemExit(f"training the {preset} preset failed:\n{result.stderr[-3000:]}")

@@ -52,8 +52,9 @@ def main(argv=None):
         config = kt.TransformerConfig.preset("tiny")
         training = TrainConfig(
             corpus="dates", out=str(out / "run"), epochs=1 if args.smoke else 4,
-            steps_per_epoch=3 if args.smoke else None, train_size=300 if args.smoke else 10000,
-            validation_size=64, test_size=32, warmup_steps=1000,
+            steps_per_epoch=2 if args.smoke else None, train_size=100 if args.smoke else 10000,
+            validation_size=16 if args.smoke else 64, test_size=8 if args.smoke else 32,
+            warmup_steps=1000, validation_sample=4 if args.smoke else 500,
         )  # fmt: skip
         run = train(config, training, overwrite=True, verbose=2).run_dir
 

@@ -62,7 +62,10 @@ def main(argv=None):
         corpus=args.corpus,  # None: the task's built-in corpus, "python-docs"
         out=str(out / "run"),
         epochs=1 if args.smoke else args.epochs,
-        steps_per_epoch=3 if args.smoke else None,
+        steps_per_epoch=2 if args.smoke else None,
+        # Smoke: 1 % of the documents held out for validation and test (the rule: 5 %).
+        validation_fraction=0.01 if args.smoke else None,
+        test_fraction=0.01 if args.smoke else None,
     )
     result = train(None, training, overwrite=True, verbose=2)
     run = Run.open(result.run_dir)
@@ -110,7 +113,7 @@ def main(argv=None):
     prompts = PROMPTS
     if args.corpus is not None:
         prompts = [" ".join(d.split()[:3]) for d in run.splits.validation[:3]]
-    new_tokens = 16 if args.smoke else 80
+    new_tokens = 8 if args.smoke else 80
     greedy = generator.generate(prompts, max_new_tokens=new_tokens, strategy="greedy")
     sampled = generator.generate(prompts, GENERATION_DEFAULTS, max_new_tokens=new_tokens)
     print(f"\nsampling options: {GENERATION_DEFAULTS.describe()}")

@@ -74,7 +74,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
 
     ## The corpus: one "source<TAB>target" pair per line, UTF-8
-    corpus = args.corpus or write_corpus(out / "numbers.tsv", 400 if args.smoke else args.pairs)
+    corpus = args.corpus or write_corpus(out / "numbers.tsv", 200 if args.smoke else args.pairs)
     print("first lines of", corpus)
     print("".join(pathlib.Path(corpus).read_text(encoding="utf-8").splitlines(True)[:3]))
 
@@ -86,8 +86,9 @@ def main(argv=None):
         tokenizer="wordpiece",
         max_vocabulary_size=400,
         epochs=1 if args.smoke else args.epochs,
-        steps_per_epoch=3 if args.smoke else None,
+        steps_per_epoch=2 if args.smoke else None,
         warmup_steps=500,
+        validation_sample=4 if args.smoke else 500,
         validation_fraction=0.05,
         test_fraction=0.05,
     )

@@ -36,11 +36,15 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     keras.utils.set_random_seed(0)
-    steps = 5 if args.smoke else None
-    train_size, test_size = (300, 16) if args.smoke else (args.train_size, 500)
+    steps = 2 if args.smoke else None
+    train_size, validation_size, test_size = (
+        (200, 32, 6) if args.smoke else (args.train_size, 200, 500)
+    )
 
     ## Data: dates in 7 languages and 9 formats -> ISO 8601
-    corpus = generate_dates_corpus(train_size=train_size, validation_size=200, test_size=test_size)
+    corpus = generate_dates_corpus(
+        train_size=train_size, validation_size=validation_size, test_size=test_size
+    )
     print("a few pairs:", *corpus.train[:4], sep="\n  ")
     # Character tokenizers learnt from the training split only; 0 = [PAD], 2 = [START], 3 = [END].
     source = CharacterTokenizer.learn([s for s, _ in corpus.train])

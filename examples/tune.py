@@ -44,9 +44,10 @@ def main(argv=None):
         corpus="dates", out=str(out / "search"), epochs=1 if args.smoke else args.epochs,
         steps_per_epoch=3 if args.smoke else None,
         train_size=200 if args.smoke else args.train_size,
-        validation_size=64 if args.smoke else 500, test_size=32, warmup_steps=200,
+        validation_size=16 if args.smoke else 500, test_size=8 if args.smoke else 32,
+        warmup_steps=200, validation_sample=4 if args.smoke else 500,
     )  # fmt: skip
-    result = tune(data, tuner="random", max_trials=2 if args.smoke else args.max_trials,
+    result = tune(data, tuner="random", max_trials=1 if args.smoke else args.max_trials,
                   space=space, verbose=0)  # fmt: skip
     print(result.trials_table.read_text())
 

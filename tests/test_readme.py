@@ -4,15 +4,18 @@ block in them runs.
 Commands run in order, the README's first, then each docs/*.md file's (in name order), in one
 scratch directory (so the README's `train` makes the `runs/dates` that docs/decoding.md's
 `translate` and docs/export.md's `export` use), shrunk to smoke size by appending flags
-(argparse keeps the last value). `make demo` / `make test` are what the demo and CI run;
-`python examples/...` commands are run by tests/test_examples.py; the tuning chief/worker
-lines (a real cluster's address) are what test_chief_and_two_workers_search_together runs on
-127.0.0.1. Lines that set shell variables start a shell script that runs, smoke-sized and on
-free ports, at its `wait`. Every relative link between these files (and to
-benchmarks/README.md) must point at a file and heading that exist.
+(argparse keeps the last value; a trained model has one small layer); `echo TEXT |
+keras-transformer ...` runs in this process with TEXT on stdin. `make demo` / `make test` are
+what the demo and CI run; `python examples/...` commands are run by tests/test_examples.py;
+the tuning chief/worker lines (a real cluster's address) are what
+test_chief_and_two_workers_search_together runs on 127.0.0.1. Lines that set shell variables
+start a shell script that runs, smoke-sized and on free ports, at its `wait`. Every relative
+link between these files (and to benchmarks/README.md) must point at a file and heading that
+exist.
 """
 
 import gzip
+import io
 import os
 import pathlib
 import re
@@ -37,8 +40,11 @@ SMOKE_DATA = [
     "--epochs", "1", "--steps-per-epoch", "2", "--train-size", "200", "--validation-size", "16",
     "--test-size", "8",
 ]  # fmt: skip
+# The model a command's rule or preset chooses, shrunk to one small layer (flags win).
+SMOKE_MODEL = ["--num-layers", "1", "--hidden-dim", "32", "--intermediate-dim", "64",
+               "--num-heads", "2"]  # fmt: skip
 SMOKE = {
-    "train": [*SMOKE_DATA, "--overwrite"],
+    "train": [*SMOKE_DATA, *SMOKE_MODEL, "--overwrite"],
     "tune": [*SMOKE_DATA, "--max-trials", "1"],
     "evaluate": ["--limit", "8"],
 }
@@ -143,6 +149,17 @@ def _run_command(command, directory, environment, examples_test):
     if words[0] == "keras-transformer":
         assert cli.main(words[1:] + SMOKE.get(words[1], [])) == 0, command
         return
+    piped = re.fullmatch(r"echo (\S.*?) \| (keras-transformer .*)", command)
+    if piped:  # `echo TEXT | keras-transformer ...`: the command reads TEXT on its stdin
+        (text,) = shlex.split(piped.group(1))
+        words = shlex.split(piped.group(2))
+        stdin = sys.stdin
+        sys.stdin = io.StringIO(text + "\n")
+        try:
+            assert cli.main(words[1:] + SMOKE.get(words[1], [])) == 0, command
+        finally:
+            sys.stdin = stdin
+        return
     if "|" in command or words[0] in ("saved_model_cli", "python"):
         if words[0] == "python":
             command += " --smoke"
@@ -204,7 +221,9 @@ def test_readme_commands_run(scratch):
 
 def test_readme_python_blocks_run(scratch, monkeypatch):
     """The blocks use what the commands made (runs/dates, exports/dates, exports/lm,
-    exports/validity); the quickstart trains at smoke size."""
+    exports/validity); the quickstart trains at smoke size, the language model's block on a
+    few of the built-in documents."""
+    import keras_transformer.data.text as text
     import keras_transformer.training as training
 
     monkeypatch.chdir(scratch)
@@ -215,6 +234,8 @@ def test_readme_python_blocks_run(scratch, monkeypatch):
         return real(**values)
 
     monkeypatch.setattr(training, "TrainConfig", smoke_config)
+    documents = text.python_docs_documents
+    monkeypatch.setattr(text, "python_docs_documents", lambda: documents()[:100])
     blocks = _blocks("python")
     assert len(blocks) >= 5
     for page, block in blocks:

@@ -8,8 +8,10 @@ backend's own compiler.
   search loop, a `jax.lax.while_loop`, is compiled by JAX on each call). The model's
   variables are arguments of the compiled function, not constants folded into it, so a
   function made once still sees weights changed later (as `tf.function` does).
-- PyTorch: eager, without autograd (`torch.no_grad`): `torch.compile` does not help a loop
-  whose length depends on the data.
+- PyTorch: eager, without autograd (`torch.no_grad`). The loop's length depends on the
+  data, so only the step could be compiled: `torch.compile` of the step decodes faster once
+  compiled, but its compile costs more than a typical call decodes
+  (benchmarks/torch_compile_step.py; figures in benchmarks/README.md).
 
 The result is a plain function of the same arguments; it returns the backend's tensors.
 """

@@ -86,7 +86,8 @@ def tiny_runs(tmp_path_factory):
     common = dict(epochs=1, steps_per_epoch=2, batch_size=8, tokenizer="character")
     sizes = dict(train_size=64, validation_size=8, test_size=8)
     configs = {
-        "translate": TrainConfig(task="translate", corpus="dates", validation_sample=4,
+        # No decoding after the one epoch (nothing to select): the kept model is the same.
+        "translate": TrainConfig(task="translate", corpus="dates", validation_sample=0,
                                  **sizes, **common),
         "lm": TrainConfig(task="lm", corpus=str(text), validation_fraction=0.2,
                           test_fraction=0.1, **common),

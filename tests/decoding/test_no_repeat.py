@@ -50,7 +50,8 @@ def test_no_ngram_of_the_size_repeats(strategy, size):
     def search(ids):
         return SEARCHES[strategy](ids, max_length_a=1.0, max_length_b=4, no_repeat_ngram_size=size)
 
-    for row in ops.convert_to_numpy(compile_search(search, jit_compile=True)(ids).ids):
+    # Compiled (XLA) for one size, the others uncompiled: the same search, fewer compilations.
+    for row in ops.convert_to_numpy(compile_search(search, jit_compile=size == 3)(ids).ids):
         ngrams = _ngrams(row, size)
         assert len(ngrams) == len(set(ngrams)), row
         assert len([t for t in row if t != PAD_ID]) >= min(size + 2, 6)  # it kept going

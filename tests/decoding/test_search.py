@@ -117,9 +117,11 @@ def test_tokens_after_end_are_padding(ending, sources):
 
 def test_beam_of_width_one_is_greedy(translators, sources):
     # Without length penalty: with one, a width-1 beam may keep searching past greedy's
-    # [END] for a longer hypothesis that the penalty prefers.
-    greedy = _greedy(translators[0], sources)
-    beam = _tokens(translators[0], sources, strategy="beam", beam_width=1, alpha=0.0)
+    # [END] for a longer hypothesis that the penalty prefers. (Both without XLA: the cached
+    # searches with XLA are compared with the oracle above.)
+    greedy = _greedy(translators[0], sources, jit_compile=False)
+    beam = _tokens(translators[0], sources, strategy="beam", beam_width=1, alpha=0.0,
+                   jit_compile=False)  # fmt: skip
     np.testing.assert_array_equal(beam[0], greedy[0])
     np.testing.assert_allclose(beam[1], greedy[1], atol=1e-5)
 
@@ -128,7 +130,9 @@ def test_beam_of_width_one_is_greedy(translators, sources):
 def test_beam_scores_are_the_normalized_log_probabilities_of_its_outputs(
     ending, sources, beam_width
 ):
-    tokens, scores = _tokens(ending[0], sources, strategy="beam", beam_width=beam_width)
+    # The scores of the XLA-compiled search for 4 beams; without XLA for 1 (one compilation).
+    tokens, scores = _tokens(ending[0], sources, strategy="beam", beam_width=beam_width,
+                             jit_compile=beam_width == 4)  # fmt: skip
     assert np.all(np.any(tokens == END_ID, axis=1))
     lengths = (tokens != PAD_ID).sum(axis=1)
     # Teacher-forced log-probabilities of the outputs, [PAD] and [START] excluded.
@@ -146,7 +150,8 @@ def test_beam_scores_are_the_normalized_log_probabilities_of_its_outputs(
 
 def test_sampling_is_reproducible_with_a_seed(translators, sources):
     def draw(seed):
-        return _tokens(translators[0], sources, strategy="sample", temperature=3.0, seed=seed)[0]
+        return _tokens(translators[0], sources, strategy="sample", temperature=3.0, seed=seed,
+                       jit_compile=False)[0]  # fmt: skip
 
     np.testing.assert_array_equal(draw(7), draw(7))
     assert not np.array_equal(draw(7), draw(8))
@@ -154,8 +159,10 @@ def test_sampling_is_reproducible_with_a_seed(translators, sources):
 
 @pytest.mark.parametrize("options", [{"top_k": 1}, {"top_p": 1e-6}], ids=["top-k=1", "top-p~0"])
 def test_sampling_from_the_top_token_is_greedy(translators, sources, options):
-    greedy = _greedy(translators[0], sources)[0]
-    sampled = _tokens(translators[0], sources, strategy="sample", temperature=2.0, **options)[0]
+    # Without XLA (its greedy search is that of test_beam_of_width_one_is_greedy).
+    greedy = _greedy(translators[0], sources, jit_compile=False)[0]
+    sampled = _tokens(translators[0], sources, strategy="sample", temperature=2.0,
+                      jit_compile=False, **options)[0]  # fmt: skip
     np.testing.assert_array_equal(sampled, greedy)
 
 
@@ -163,16 +170,23 @@ def test_empty_long_and_mixed_inputs_decode(translators):
     translator = translators[0]
     texts = ["", "4 mars 2021 " * 40, "3/4/2021", "jeudi 4 mars 2021"]
     assert translator.source_ids(texts).shape[1] == translator.sequence_length  # truncated
-    outputs = translator.translate(texts, max_length=MAX_LENGTH, batch_size=3)
+    # Without XLA: each batch shape would be a compilation (the export test decodes empty
+    # and over-long sources with XLA).
+    options = DecodingOptions(max_length=MAX_LENGTH, jit_compile=False)
+    outputs = translator.translate(texts, options, batch_size=3)
     assert len(outputs) == 4 and all(isinstance(o, str) for o in outputs)
-    assert translator.translate([""], max_length=MAX_LENGTH)[0] == outputs[0]
-    assert translator.translate(["", ""], max_length=MAX_LENGTH) == [outputs[0]] * 2
+    assert translator.translate([""], options)[0] == outputs[0]
+    assert translator.translate(["", ""], options) == [outputs[0]] * 2
 
 
 def test_a_batch_decodes_like_its_sentences_alone(translators, run_dir):
+    # Without XLA, which would compile for each shape. (With XLA: a batch decodes like its
+    # rows alone in tests/decoding/test_translator_limits.py, and like the uncompiled search,
+    # which decodes each row alone alike, in test_output_lengths_are_relative_to_the_source.)
+    options = DecodingOptions(strategy="beam", beam_width=3, jit_compile=False)
     texts = [s for s, _ in Run.open(run_dir).splits.test[:5]]
-    together = translators[0].translate(texts, strategy="beam", beam_width=3)
-    alone = [translators[0].translate([t], strategy="beam", beam_width=3)[0] for t in texts]
+    together = translators[0].translate(texts, options)
+    alone = [translators[0].translate([t], options)[0] for t in texts]
     assert together == alone
 
 
@@ -196,7 +210,7 @@ def test_a_run_without_a_model_is_a_clear_error(tmp_path):
 def test_min_length_forbids_an_early_end(translators, sources, strategy):
     # Every row may make MAX_LENGTH tokens; [END] is forbidden until then: none ends.
     tokens, _ = _tokens(translators[0], sources, strategy=strategy, min_length=MAX_LENGTH,
-                        max_length_a=0.0, max_length_b=MAX_LENGTH)  # fmt: skip
+                        max_length_a=0.0, max_length_b=MAX_LENGTH, jit_compile=False)  # fmt: skip
     assert tokens.shape[1] == MAX_LENGTH
     # Nor [PAD] (no row stopped) or [START] ([UNK] is a token the model may pick).
     assert not np.isin(tokens, [PAD_ID, START_ID, END_ID]).any()
@@ -209,8 +223,9 @@ def test_output_lengths_are_relative_to_the_source(translators, never_ending, so
     width = sources.shape[1]
     limits = np.ceil(0.5 * source_lengths).astype(int) + 1
     assert len(set(limits)) > 1  # the rows' limits differ
-    # The trained model: no row goes past its limit; a row without [END] stopped there.
-    tokens, _ = _tokens(translators[0], sources, **options)
+    # The trained model (without XLA): no row goes past its limit; a row without [END]
+    # stopped there.
+    tokens, _ = _tokens(translators[0], sources, jit_compile=False, **options)
     assert tokens.shape[1] == min(math.ceil(0.5 * width) + 1, translators[0].sequence_length)
     lengths = (tokens != PAD_ID).sum(axis=1)
     assert np.all(lengths <= limits)
@@ -220,12 +235,14 @@ def test_output_lengths_are_relative_to_the_source(translators, never_ending, so
     assert endless.shape == tokens.shape and not np.any(endless == END_ID)
     np.testing.assert_array_equal((endless != PAD_ID).sum(axis=1), limits)
     if strategy != "sample":  # (random numbers depend on the batch shape and on XLA)
-        # A row's limit is its own: alone, it decodes the same; without XLA too.
-        for i in range(len(endless)):
-            alone, _ = _tokens(never_ending, sources[i : i + 1], **options)
-            assert alone[0].tolist() == endless[i].tolist()
+        # Without XLA it decodes the same; and a row's limit is its own: alone, it decodes
+        # the same (without XLA: no compilation for the batch of one).
         eager, _ = _tokens(never_ending, sources, jit_compile=False, **options)
         np.testing.assert_array_equal(eager, endless)
+        for i in range(len(endless)):
+            alone, _ = _tokens(never_ending, sources[i : i + 1], jit_compile=False, **options)
+            assert alone[0].tolist() == endless[i].tolist()
     # max_length caps the relative limit.
-    capped, _ = _tokens(translators[0], sources, **{**options, "max_length": 2})
+    capped_options = {**options, "max_length": 2, "jit_compile": False}
+    capped, _ = _tokens(translators[0], sources, **capped_options)
     assert capped.shape[1] == 2

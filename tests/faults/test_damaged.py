@@ -2,6 +2,7 @@
 
 import json
 import logging
+import shutil
 
 import keras
 import pytest
@@ -10,6 +11,8 @@ import keras_transformer as kt
 from keras_transformer.training import TrainConfig, train
 from keras_transformer.training.selection import TrainingClock
 from tests.training.interruptions import EpochsSeen, Interrupt
+
+pytestmark = pytest.mark.xdist_group("test_damaged")
 
 MODEL = kt.TransformerConfig(
     sequence_length=40, hidden_dim=16, intermediate_dim=32, num_heads=2, num_layers=1,
@@ -29,13 +32,21 @@ def _truncate(path):
     path.write_bytes(data[: len(data) // 3])
 
 
-@pytest.mark.parametrize("also_damaged, retrained", [((), [3]), (("epoch-002",), [2, 3])])
-def test_a_damaged_backup_resumes_from_the_newest_good_checkpoint(
-    tmp_path, caplog, also_damaged, retrained
-):
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory):
+    """A run killed after its second epoch (of 3), trained once: each case damages a copy."""
+    out = tmp_path_factory.mktemp("damaged") / "run"
     with pytest.raises(KeyboardInterrupt):
         train(MODEL, _config(out, 3), callbacks=[Interrupt(after=2)], verbose=0)
+    return out
+
+
+@pytest.mark.parametrize("also_damaged, retrained", [((), [3]), (("epoch-002",), [2, 3])])
+def test_a_damaged_backup_resumes_from_the_newest_good_checkpoint(
+    tmp_path, caplog, interrupted, also_damaged, retrained
+):
+    out = tmp_path / "run"
+    shutil.copytree(interrupted, out)  # a run directory moves ("out" is resumable)
     backup = out / "backup" / "latest.weights.h5"
     _truncate(backup)
     for name in also_damaged:

@@ -33,7 +33,7 @@ def _users_directory(path):
 
 TINY = ["--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "16", "--train-size", "64",
         "--validation-size", "16", "--test-size", "16", "--num-layers", "1", "--hidden-dim", "16",
-        "--intermediate-dim", "32", "--num-heads", "2"]  # fmt: skip
+        "--intermediate-dim", "32", "--num-heads", "2", "--validation-sample", "0"]  # fmt: skip
 
 
 @pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])

@@ -3,6 +3,7 @@ files' fingerprints instead of a copy, reopens, evaluates, and refuses to resume
 files. (Flat memory as the corpus grows is `benchmarks/large_corpus.py --task ...`.)"""
 
 import gzip
+import shutil
 
 import pytest
 
@@ -35,14 +36,13 @@ def test_every_task_streams_gzip_files_by_glob(name, tmp_path, monkeypatch):
     run = Run.open(config.out)
     assert run.splits.streamed and (run.directory / "splits" / "corpus.json").is_file()
     assert not list((run.directory / "splits").glob("train*"))  # no copy of the data
+    changed = config.replace(out=str(tmp_path / "changed"))
+    shutil.copytree(config.out, changed.out)  # the same unfinished run, resumed below
     result = train(model, config, verbose=0)  # resumes on the same files
     assert result.status == "finished" and result.epochs == 2
     assert evaluate_run(result.run_dir, limit=2, progress=False)["split"] == "test"
 
-    changed = config.replace(out=str(tmp_path / "changed"))
-    with pytest.raises(KeyboardInterrupt):
-        train(model, changed, callbacks=[Interrupt(after=1)], verbose=0)
     with gzip.open(tmp_path / "part-1.gz", "at", encoding="utf-8") as file:
         file.write(text[0])
-    with pytest.raises(ValueError, match=r"changed|differ"):
+    with pytest.raises(ValueError, match=r"part-1.gz changed size"):
         train(model, changed, verbose=0)

@@ -1,4 +1,5 @@
-"""Settings chosen for the corpus, the time budget, keep-best, early stopping, averaging."""
+"""The time budget, keep-best, early stopping, averaging (`keras_transformer.training.selection`;
+the settings chosen for a corpus are tests/tasks/test_translation_rule.py's)."""
 
 import json
 import pathlib
@@ -8,7 +9,6 @@ import numpy as np
 import pytest
 
 import keras_transformer as kt
-from keras_transformer.tasks import translation_rule as rule
 from keras_transformer.training import TrainConfig, train
 from keras_transformer.training.selection import ValidationScores, average_weights
 
@@ -21,65 +21,12 @@ FIXTURES = pathlib.Path(__file__).parent.parent / "fixtures"
 
 def _config(out, **overrides):
     values = dict(
-        corpus="dates", out=str(out), epochs=3, batch_size=16, steps_per_epoch=3,
-        train_size=200, validation_size=24, test_size=8, warmup_steps=10,
-        validation_sample=16,
+        corpus="dates", out=str(out), epochs=3, batch_size=16, steps_per_epoch=2,
+        train_size=64, validation_size=8, test_size=8, warmup_steps=10,
+        validation_sample=8,
     )  # fmt: skip
     values.update(overrides)
     return TrainConfig(**values)
-
-
-def _resolve(train_config, pairs):
-    chosen = rule.resolve(train_config, pairs)
-    return chosen.config, chosen.notes
-
-
-@pytest.mark.parametrize(
-    "pairs, expected",
-    [
-        (5_000, dict(tokenizer="sentencepiece", max_vocabulary_size=4000, batch_size=64)),
-        (40_000, dict(max_vocabulary_size=8000, batch_size=64, warmup_steps=312, epochs=48)),
-        (500_000, dict(max_vocabulary_size=16000, batch_size=128, warmup_steps=1953, epochs=8)),
-        (5_000_000, dict(max_vocabulary_size=32000, batch_size=256, warmup_steps=4000, epochs=5)),
-    ],
-)
-def test_the_rule_scales_with_the_corpus(pairs, expected):
-    resolved, notes = _resolve(TrainConfig(corpus="pairs.tsv"), pairs)
-    for name, value in expected.items():
-        assert getattr(resolved, name) == value, name
-    assert resolved.early_stopping_patience == 5 and resolved.average_last == 5
-    assert {name for name, _, _ in notes} >= set(expected)
-    preset = "small" if pairs < 100_000 else "medium" if pairs < 1_000_000 else "base"
-    model = rule.choose_model(resolved, pairs)
-    assert model == kt.TransformerConfig.preset(preset, share_embeddings=True)
-    peak = (
-        rule.learning_rate_scale(resolved, model)
-        * (model.hidden_dim * resolved.warmup_steps) ** -0.5
-    )
-    assert peak <= rule.PEAK_LEARNING_RATE * 1.001
-
-
-def test_a_short_time_budget_chooses_a_shallower_model():
-    budgeted, _ = _resolve(TrainConfig(corpus="pairs.tsv", time_budget=20.0), 40_000)
-    assert rule.choose_model(budgeted, 40_000).num_layers == 2
-    long, _ = _resolve(TrainConfig(corpus="pairs.tsv", time_budget=120.0), 40_000)
-    assert rule.choose_model(long, 40_000).num_layers == 3
-
-
-def test_flags_given_win_over_the_rule_and_dates_keep_their_settings():
-    given = TrainConfig(corpus="pairs.tsv", batch_size=32, tokenizer="wordpiece", epochs=2,
-                        time_budget=5.0)  # fmt: skip
-    resolved, notes = _resolve(given, 40_000)
-    assert (resolved.batch_size, resolved.tokenizer, resolved.epochs) == (32, "wordpiece", 2)
-    assert resolved.early_stopping_patience == 0  # the time budget bounds the run instead
-    assert "batch_size" not in {name for name, _, _ in notes}
-    dates, _ = _resolve(TrainConfig(corpus="dates"), 20_000)
-    assert (dates.tokenizer, dates.epochs, dates.warmup_steps, dates.average_last) == (
-        "character", 10, 4000, 0,
-    )  # fmt: skip
-    tiny = rule.choose_model(dates, 20_000)
-    assert tiny == kt.TransformerConfig.preset("tiny")
-    assert rule.learning_rate_scale(dates, tiny) == 1.0
 
 
 def test_validation_scores_are_logged_and_the_best_epoch_is_kept(tmp_path):
@@ -104,14 +51,16 @@ def test_early_stopping_on_the_selection_score(tmp_path, monkeypatch):
     monkeypatch.setattr(
         ValidationScores, "score", lambda self, model=None: {"val_chrf": next(scores)}
     )
-    config = _config(tmp_path / "run", epochs=6, early_stopping_patience=2, average_last=0)
+    config = _config(tmp_path / "run", epochs=6, steps_per_epoch=1, early_stopping_patience=2,
+                     average_last=0)  # fmt: skip
     result = train(MODEL, config, verbose=0)
     assert result.epochs == 4  # best at epoch 2, then two epochs without better
     assert result.kept.startswith("best epoch 2 (val_chrf 12.00)")
 
 
 def test_the_time_budget_stops_training_and_keeps_the_best(tmp_path):
-    config = _config(tmp_path / "run", epochs=200, steps_per_epoch=2, time_budget=0.25)
+    # 6 s: checked after every batch, so at least the first epoch (and its validation) ends.
+    config = _config(tmp_path / "run", epochs=200, steps_per_epoch=2, time_budget=0.1)
     result = train(MODEL, config, verbose=0)
     status = json.loads((result.run_dir / "run.json").read_text())
     assert status["time_budget_spent"] and status["status"] == "finished"

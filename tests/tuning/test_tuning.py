@@ -21,16 +21,17 @@ SMALL_SPACE = {
     "intermediate_dim": [32],
     "batch_size": [32],
 }
+# Tiny trials: a few steps, and 4 validation pairs decoded for val_chrf (the objective).
 DATA_FLAGS = [
-    "--epochs", "1", "--steps-per-epoch", "3", "--train-size", "200", "--validation-size", "32",
-    "--test-size", "8", "--sequence-length", "32",
+    "--epochs", "1", "--steps-per-epoch", "2", "--train-size", "200", "--validation-size", "16",
+    "--validation-sample", "4", "--test-size", "8", "--sequence-length", "32",
 ]  # fmt: skip
 
 
 def _train_config(out, **overrides):
     values = dict(
-        corpus="dates", out=str(out), epochs=1, steps_per_epoch=3, train_size=200,
-        validation_size=32, test_size=8,
+        corpus="dates", out=str(out), epochs=1, steps_per_epoch=2, train_size=200,
+        validation_size=16, validation_sample=4, test_size=8,
     )  # fmt: skip
     values.update(overrides)
     return TrainConfig(**values)
@@ -111,10 +112,12 @@ def test_cli_search_then_train_the_winner(tmp_path, capsys):
 
 @pytest.mark.parametrize("tuner", ["bayesian", "hyperband"])
 def test_other_tuners_run(tuner, tmp_path):
+    # One trial each: Bayesian optimization draws its first trials at random anyway, and
+    # Hyperband with max_epochs 1 (epochs=1) runs a single bracket of one 1-epoch trial.
     result = tune(
-        _train_config(tmp_path / "tune", epochs=2),
+        _train_config(tmp_path / "tune"),
         tuner=tuner,
-        max_trials=2,
+        max_trials=1,
         space=SMALL_SPACE,
         verbose=0,
     )
@@ -145,12 +148,12 @@ class _CountingInterrupt(keras.callbacks.Callback):
 
 def test_rerunning_an_interrupted_search_continues_it(tmp_path):
     config = _train_config(tmp_path / "tune")
-    first = _CountingInterrupt(interrupt_at=2)
+    first = _CountingInterrupt(interrupt_at=2)  # trial 1 finishes, trial 2 is killed
     with pytest.raises(KeyboardInterrupt):
         tune(config, max_trials=3, space=SMALL_SPACE, callbacks=[first], verbose=0)
     second = _CountingInterrupt()
     result = tune(config, max_trials=3, space=SMALL_SPACE, callbacks=[second], verbose=0)
-    assert second.trials == 2  # the finished trial is not run again
+    assert second.trials == 2  # the killed trial and trial 3; the finished one is not rerun
     assert sorted(t["status"] for t in result.trials) == ["COMPLETED"] * 3
 
 

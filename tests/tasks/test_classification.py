@@ -1,11 +1,11 @@
-"""`train --task lm|classify` through the run directory, and the commands that use those runs
-(`evaluate`, `generate`, `classify`), as a user runs them (`keras_transformer.cli`)."""
+"""`train --task classify` through the run directory, and the commands that use its run
+(`evaluate`, `classify`, `export`), as a user runs them (`keras_transformer.cli`; the runs
+are tests/tasks/conftest.py's)."""
 
 import io
 import json
 import logging
 
-import numpy as np
 import pytest
 
 from keras_transformer import cli
@@ -14,85 +14,8 @@ from keras_transformer.data.text import read_documents
 from keras_transformer.predictors import load_predictor
 from keras_transformer.run import Run
 from keras_transformer.training import TrainConfig, train
-from tests.training.interruptions import Interrupt
 
-pytestmark = pytest.mark.xdist_group("test_tasks")
-
-TINY = ["--num-layers", "1", "--hidden-dim", "16", "--intermediate-dim", "32", "--num-heads", "2"]
-DOCUMENTS = [
-    "The cat sat on the mat and looked at the door.",
-    "A dog ran in the park.\nIt barked at the birds.",
-    "Birds sing in the morning when the sun comes up.",
-    "The sun sets in the west and the stars come out.",
-] * 12
-
-
-@pytest.fixture(scope="module")
-def lm_run(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("lm")
-    text = directory / "stories.txt"
-    text.write_text("\n\n".join(f"{d} ({i})" for i, d in enumerate(DOCUMENTS)), encoding="utf-8")
-    out = directory / "run"
-    argv = ["train", "--task", "lm", "--corpus", str(text), "--out", str(out), "--epochs", "2",
-            "--tokenizer", "character", "--sequence-length", "32", "--validation-fraction",
-            "0.1", "--test-fraction", "0.1", *TINY]  # fmt: skip
-    assert cli.main(argv) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
-def classifier_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("classifier") / "run"
-    argv = ["train", "--task", "classify", "--out", str(out), "--epochs", "2", "--train-size",
-            "256", "--validation-size", "32", "--test-size", "32", *TINY]  # fmt: skip
-    assert cli.main(argv) == 0
-    return out
-
-
-def test_a_language_model_run_holds_its_task_documents_and_tokenizer(lm_run):
-    run = Run.open(lm_run)
-    assert run.task == "lm" and run.train_config.block_size == 32
-    assert (lm_run / "tokenizer.json").is_file() and not (lm_run / "target_tokenizer.json").exists()
-    documents = run.splits.train + run.splits.validation + run.splits.test
-    assert sorted(documents) == sorted(read_documents(str(lm_run.parent / "stories.txt")))
-    assert any("\n" in d for d in documents)  # the JSON-lines splits keep line breaks
-    assert run.status["status"] == "finished"
-    history = json.loads(run.history.read_text())
-    assert "val_perplexity" in history[-1] and run.train_config.label_smoothing == 0.0
-
-
-def test_evaluate_reports_perplexity_and_samples(lm_run, capsys):
-    assert cli.main(["evaluate", str(lm_run), "--json"]) == 0
-    results = json.loads(capsys.readouterr().out)
-    assert results["split"] == "test" and results["perplexity"] > 1
-    assert results["bits_per_character"] > 0 and results["examples"]
-    assert cli.main(["evaluate", str(lm_run), "--split", "validation"]) == 0
-    out = capsys.readouterr().out
-    assert "perplexity" in out and "bits_per_character" in out and "sample:" in out
-
-
-def test_generate_command_arguments_stdin_and_defaults(lm_run, capsys, monkeypatch):
-    generator = load_predictor(lm_run)
-    expected = generator.generate(["The cat", "Birds"], max_new_tokens=8, strategy="greedy")
-    assert cli.main(["generate", str(lm_run), "The cat", "Birds", "--greedy",
-                     "--max-new-tokens", "8"]) == 0  # fmt: skip
-    assert capsys.readouterr().out == f"{expected[0]}\n\n{expected[1]}\n"
-    monkeypatch.setattr("sys.stdin", io.StringIO("The cat\n"))
-    assert cli.main(["generate", str(lm_run), "--max-new-tokens", "6"]) == 0
-    captured = capsys.readouterr()
-    assert captured.out.startswith("The cat") and "nucleus sampling" in captured.err
-    assert cli.main(["generate", str(lm_run), "The", "--greedy", "--top-k", "3"]) == 2
-    assert "Choose one of" in capsys.readouterr().err
-
-
-def test_commands_refuse_a_run_of_another_task(lm_run, classifier_run, capsys):
-    assert cli.main(["translate", str(lm_run), "x"]) == 2
-    error = capsys.readouterr().err
-    assert "language-model run (task 'lm')" in error and "keras-transformer generate" in error
-    assert cli.main(["classify", str(lm_run), "x"]) == 2
-    assert "needs a classifier run" in capsys.readouterr().err
-    assert cli.main(["generate", str(classifier_run), "x"]) == 2
-    assert "keras-transformer classify" in capsys.readouterr().err
+pytestmark = pytest.mark.xdist_group("task_runs")
 
 
 def test_a_classifier_run_evaluates_with_a_confusion_matrix(classifier_run, capsys):
@@ -128,8 +51,9 @@ def test_sentence_pairs_imbalance_and_balanced_class_weight(tmp_path, caplog, ca
     config = TrainConfig(task="classify", corpus=str(corpus), out=str(tmp_path / "run"),
                          epochs=1, class_weight="balanced", tokenizer="character",
                          validation_fraction=0.2, test_fraction=0.2)  # fmt: skip
+    overrides = {"num_layers": 1, "hidden_dim": 16, "intermediate_dim": 32, "num_heads": 2}
     with caplog.at_level(logging.INFO, logger="keras_transformer"):
-        result = train(None, config, verbose=0, model_overrides={"hidden_dim": 16})
+        result = train(None, config, verbose=0, model_overrides=overrides)
     assert "imbalanced" in caplog.text and "Class weights (balanced)" in caplog.text
     run = Run.open(result.run_dir)
     assert run.model_config.segments == 2 and run.labels == ["different", "same"]
@@ -192,28 +116,3 @@ def test_export_command_follows_the_run_task(lm_run, classifier_run, tmp_path, c
     assert float(result["probabilities"].numpy()[0].max()) == pytest.approx(
         prediction.probability, abs=1e-5
     )
-
-
-@pytest.mark.parametrize("task", ["lm", "classify"])
-def test_a_resumed_run_continues_as_the_uninterrupted_one(task, tmp_path):
-    """Each epoch's data order and dropout depend on its number, for every task."""
-    settings = dict(task=task, epochs=3, train_size=96, validation_size=16, test_size=16)
-    if task == "lm":
-        corpus = tmp_path / "docs.txt"
-        corpus.write_text("\n".join(f"{d} {i}" for i, d in enumerate(DOCUMENTS)), "utf-8")
-        settings = dict(task=task, epochs=3, corpus=str(corpus), tokenizer="character")
-    overrides = {"num_layers": 1, "hidden_dim": 16, "intermediate_dim": 32, "num_heads": 2,
-                 "sequence_length": 32, "dropout": 0.3}  # fmt: skip
-
-    def losses(name, callbacks=()):
-        config = TrainConfig(out=str(tmp_path / name), **settings)
-        result = train(None, config, callbacks=list(callbacks), verbose=0,
-                       model_overrides=overrides)  # fmt: skip
-        return [e["loss"] for e in json.loads((result.run_dir / "history.json").read_text())]
-
-    straight = losses("straight")
-    with pytest.raises(KeyboardInterrupt):
-        losses("resumed", [Interrupt(after=1)])
-    resumed = losses("resumed")
-    assert len(set(straight)) == 3
-    np.testing.assert_allclose(resumed, straight, rtol=1e-5)
