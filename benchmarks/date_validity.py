@@ -44,10 +44,11 @@ def main():
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
+    held_out = 1000
     if args.smoke:
-        args.train_size, args.epochs = 256, 1
+        args.train_size, args.epochs, held_out = 256, 1, 128
     keras.utils.set_random_seed(0)
-    train, validation, test = generate_date_validity(args.train_size, 1000, 1000, seed=0)
+    train, validation, test = generate_date_validity(args.train_size, held_out, held_out, seed=0)
     tokenizer = CharacterTokenizer.learn([t for t, _ in train])
     length = 40
     (x, y), (vx, vy), (tx, ty) = (encode(tokenizer, s, length) for s in (train, validation, test))

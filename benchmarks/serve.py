@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text  # noqa: F401
 
+from keras_transformer.decoding.options import TRANSLATION_DEFAULTS
 from keras_transformer.export import export_saved_model
 from keras_transformer.predictors import load_predictor
 from keras_transformer.run import Run
@@ -77,7 +78,8 @@ def main():
             "SavedModel": measure(run_export, sentences, args.calls, args.batch_size),
             "in-process": measure(translator.translate, sentences, args.calls, args.batch_size),
         }
-    print(f"run {args.run_dir}: greedy decoding, {len(sentences)} test sentences")
+    print(f"run {args.run_dir}: {TRANSLATION_DEFAULTS.describe()} (the export's default), "
+          f"{len(sentences)} test sentences")  # fmt: skip
     print(f"SavedModel load time: {load_seconds:.2f} s")
     header = f"batch-{args.batch_size} sent/s"
     print(f"{'':<12} {'first call s':>12} {'p50 ms':>8} {'p95 ms':>8} {header:>18}")
